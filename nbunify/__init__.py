@@ -1,0 +1,52 @@
+"""nbunify: one notebook workbench for PyTorch, TensorFlow/Keras and PaddlePaddle (public API, lazy)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from nbunify._version import __version__
+
+# Public name -> "module:attribute". Nothing here imports a deep-learning framework: each
+# attribute is resolved on first use, so `import nbunify` and `%load_ext nbunify` stay fast.
+_LAZY_ATTRIBUTES = {
+    "frameworks": "nbunify.frameworks:frameworks",
+    "netron": "nbunify.netron:netron",
+}
+
+__all__ = ["__version__", *_LAZY_ATTRIBUTES]
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY_ATTRIBUTES.get(name)
+    if target is None:
+        raise AttributeError(f"module 'nbunify' has no attribute {name!r}")
+    module_name, _, attribute = target.partition(":")
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nbunify``: register the ``%unify`` magic and the import-order guard."""
+    from nbunify.frameworks import install_import_guard
+    from nbunify.magics import UnifyMagics
+
+    install_import_guard()
+    ipython.register_magics(UnifyMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext nbunify``: the magic stays registered, as IPython cannot unregister a class."""
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "nbunify"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "nbunify.server"}]
