@@ -71,7 +71,7 @@ $(BUILT_EXTENSION): $(EXTENSION_SOURCES) node_modules/.installed
 
 $(VENV)/.installed: $(VENV)/.build-tools $(BUILT_EXTENSION) pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt --no-build-isolation -e ".[all,test]"
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter-builder develop --overwrite . >/dev/null
 	@touch $@
 
 # Debian's chromium for the Playwright tests (browser downloads are impossible here).

@@ -38,7 +38,7 @@ def test_wheel_ships_the_prebuilt_extension_and_server_config(tmp_path):
 
 def _jupyter(*args: str) -> str:
     result = subprocess.run([sys.executable, "-m", "jupyter", *args], capture_output=True, text=True, check=True)
-    return result.stdout + result.stderr
+    return re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # drop colour codes
 
 
 def test_lab_extension_is_installed_and_enabled():

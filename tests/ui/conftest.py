@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -60,7 +61,7 @@ def lab_server(tmp_path_factory):
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.token={token}", f"--ServerApp.base_url={BASE_URL}", f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={state / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.workspaces_dir={state / 'workspaces'}", "--LabApp.expose_app_in_browser=True", "--allow-root",
     ]
     log = open(state / "lab.log", "w")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -107,3 +108,12 @@ def page(browser):
     page.page_errors = errors
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop():
+    """pytest-jupyter's per-test loop, but never the thread's current one: pytest-jupyter would pick
+    up (and close) the loop that Playwright's sync API keeps running."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()

@@ -1,0 +1,2 @@
+// Style module of the nbunify JupyterLab extension (package.json "styleModule"): loads the CSS.
+import './index.css';
