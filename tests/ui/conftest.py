@@ -42,8 +42,9 @@ class LabServer:
         self.root, self.port, self.token = root, port, token
         self.url = f"http://127.0.0.1:{port}{BASE_URL}"
 
-    def lab_url(self, path: str = "") -> str:
-        return f"{self.url}lab/tree/{path}?token={self.token}"
+    def lab_url(self, path: str = "", workspace: str = "default") -> str:
+        """A Lab URL in its own workspace, reset, so no test inherits another's open tabs."""
+        return f"{self.url}lab/workspaces/{workspace}/tree/{path}?reset&token={self.token}"
 
 
 @pytest.fixture(scope="session")
@@ -100,13 +101,16 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.page_errors = errors
+    page.workspace = request.node.name.replace("_", "-")
     yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"))
     context.close()
 
 

@@ -24,7 +24,7 @@ def _write_notebook(path, sources):
 
 
 def _open_notebook_and_run_all(page, lab_server, name):
-    page.goto(lab_server.lab_url(name))
+    page.goto(lab_server.lab_url(name, page.workspace))
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
     page.wait_for_selector(".jp-Notebook", timeout=120_000)
     page.evaluate(
@@ -75,7 +75,7 @@ def test_unify_netron_opens_the_model_in_a_lab_tab(page, lab_server):
 
 def test_open_in_netron_command_serves_a_file_from_the_file_browser(page, lab_server):
     onnx.save(tiny_mlp("from_browser", hidden=5), lab_server.root / "browser model.onnx")
-    page.goto(lab_server.lab_url())
+    page.goto(lab_server.lab_url("", page.workspace))
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('nbunify:open-netron')",
                            timeout=120_000)
     assert page.evaluate("() => window.jupyterapp.commands.label('nbunify:open-netron')") == "Open in Netron"
