@@ -17,12 +17,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 LAB_NOTEBOOK ?= notebooks/00-tour.ipynb
 # Open a browser only where there is a screen; otherwise JupyterLab just prints its URL.
-LAB_FLAGS ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser)
+# Containers often run as root, which Jupyter refuses without --allow-root.
+LAB_FLAGS ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_PORT ?= 8888
+ifndef LAB_TOKEN
+LAB_TOKEN := $(shell $(PYTHON) -c 'import secrets; print(secrets.token_hex(24))')
+endif
 PYTEST_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 YARN_INSTALL_FLAGS := $(if $(CI),--immutable,)
 
-EXTENSION_SOURCES := $(shell find labextension -type f 2>/dev/null) package.json tsconfig.json yarn.lock
+EXTENSION_SOURCES := $(shell find labextension -type f 2>/dev/null) package.json tsconfig.json yarn.lock install.json
 BUILT_EXTENSION := nbunify/labextension/package.json
 
 .PHONY: help setup lab test test-python test-js browser node lock clean
@@ -36,7 +41,9 @@ help:
 setup: $(VENV)/.installed
 
 lab: setup
-	$(BIN)/jupyter lab $(LAB_NOTEBOOK) $(LAB_FLAGS)
+	@echo "nbunify tour: http://127.0.0.1:$(LAB_PORT)/lab/tree/$(LAB_NOTEBOOK)?token=$(LAB_TOKEN)"
+	$(BIN)/jupyter lab --ServerApp.default_url=/lab/tree/$(LAB_NOTEBOOK) --port=$(LAB_PORT) \
+		--ServerApp.port_retries=0 --IdentityProvider.token=$(LAB_TOKEN) $(LAB_FLAGS)
 
 test: setup browser
 	$(MAKE) --no-print-directory test-js
