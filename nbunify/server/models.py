@@ -17,7 +17,7 @@ from nbunify.paths import models_dir
 from nbunify.server.netron import netron_version
 from nbunify.server.security import (
     AUTH_RESOURCE,
-    NbunifyHandler,
+    ConfinedFileHandler,
     PathRefused,
     resolve_in_root,
     resolve_served_file,
@@ -45,7 +45,7 @@ def list_models(directory: str | os.PathLike) -> list[dict[str, Any]]:
     ]
 
 
-class ModelFileHandler(NbunifyHandler, web.StaticFileHandler):
+class ModelFileHandler(ConfinedFileHandler):
     """``nbunify/models/<name>``: one file of models_dir(), streamed, as application/octet-stream.
 
     The directory is looked up per request, so ``$NBUNIFY_MODELS_DIR`` is honoured as it is now.
@@ -76,13 +76,6 @@ class ModelFileHandler(NbunifyHandler, web.StaticFileHandler):
 
     def parse_url_path(self, url_path: str) -> str:
         return url_path
-
-    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
-        try:
-            resolved = resolve_served_file(root, self.path)
-        except PathRefused as refusal:
-            raise web.HTTPError(refusal.status, "%s", refusal.message) from None
-        return super().validate_absolute_path(root, str(resolved))
 
     def get_content_type(self) -> str:
         return "application/octet-stream"

@@ -18,7 +18,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from nbunify.server.security import NbunifyHandler, PathRefused, resolve_served_file
+from nbunify.server.security import ConfinedFileHandler, NbunifyHandler
 
 #: Route of the netron UI, relative to the Jupyter base URL (with its trailing slash).
 NETRON_ROUTE = "nbunify/netron/"
@@ -142,7 +142,7 @@ class NetronIndexHandler(NbunifyHandler):
         self.finish(patch_index_html(read_index_html(), now))
 
 
-class NetronStaticHandler(NbunifyHandler, web.StaticFileHandler):
+class NetronStaticHandler(ConfinedFileHandler):
     """``nbunify/netron/<file>``: the scripts, styles, metadata and icons next to netron's index."""
 
     def initialize(self) -> None:  # type: ignore[override]
@@ -162,13 +162,6 @@ class NetronStaticHandler(NbunifyHandler, web.StaticFileHandler):
         if os.path.splitext(url_path)[1].lower() not in STATIC_CONTENT_TYPES:
             raise web.HTTPError(404, "netron has no file %s", url_path)
         return url_path
-
-    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
-        try:
-            resolved = resolve_served_file(root, self.path)
-        except PathRefused as refusal:
-            raise web.HTTPError(refusal.status, "%s", refusal.message) from None
-        return super().validate_absolute_path(root, str(resolved))
 
     def get_content_type(self) -> str:
         return STATIC_CONTENT_TYPES[os.path.splitext(self.path)[1].lower()]

@@ -42,6 +42,17 @@ class NbunifyHandler(JupyterHandler):
         return super().get_login_url()
 
 
+class ConfinedFileHandler(NbunifyHandler, web.StaticFileHandler):
+    """A static-file handler that serves only regular files directly inside its root (see resolve_served_file)."""
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        try:
+            resolved = resolve_served_file(root, self.path)
+        except PathRefused as refusal:
+            raise web.HTTPError(refusal.status, "%s", refusal.message) from None
+        return super().validate_absolute_path(root, str(resolved))
+
+
 def is_plain_file_name(name: str) -> bool:
     """True for a name made like publish()'s: ``[A-Za-z0-9_][A-Za-z0-9._-]*``, at most 255 characters.
 
