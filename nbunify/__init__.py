@@ -11,7 +11,14 @@ from nbunify._version import __version__
 # attribute is resolved on first use, so `import nbunify` and `%load_ext nbunify` stay fast.
 _LAZY_ATTRIBUTES = {
     "frameworks": "nbunify.frameworks:frameworks",
-    "netron": "nbunify.netron:netron",
+    "netron": "nbunify.netron_view:netron",
+    "Sequential": "nbunify.spec.model:Sequential",
+    "layers": "nbunify.layers:",
+    "spec": "nbunify.spec:",
+    "build": "nbunify.native:build",
+    "weights": "nbunify.native:weights",
+    "load_weights": "nbunify.native:load_weights",
+    "predict": "nbunify.native:predict",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]
@@ -22,7 +29,8 @@ def __getattr__(name: str) -> Any:
     if target is None:
         raise AttributeError(f"module 'nbunify' has no attribute {name!r}")
     module_name, _, attribute = target.partition(":")
-    value = getattr(importlib.import_module(module_name), attribute)
+    module = importlib.import_module(module_name)
+    value = getattr(module, attribute) if attribute else module
     globals()[name] = value
     return value
 

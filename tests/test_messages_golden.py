@@ -12,7 +12,7 @@ from pathlib import Path
 import onnx
 
 from nbunify.display import NETRON_MIME, netron_bundle
-from nbunify.netron import prepare
+from nbunify.netron_view import prepare
 from onnx_models import tiny_mlp
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

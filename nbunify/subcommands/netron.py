@@ -24,7 +24,7 @@ def parser() -> SubcommandParser:
 
 
 def run(shell: Any, options: argparse.Namespace, cell: str | None) -> None:
-    from nbunify.netron import netron
+    from nbunify.netron_view import netron
 
     target = options.model
     namespace = shell.user_ns if shell is not None else {}

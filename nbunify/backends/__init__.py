@@ -1,0 +1,60 @@
+"""Backends, one folder per framework with the same files; a model's type says which backend owns it.
+
+Each ``nbunify/backends/<name>/`` holds:
+  ``__init__.py``  NAME, FRAMEWORK (for nbunify.frameworks.load), ``owns(model)`` without importing anything
+  ``build.py``     ``build(spec, weights) -> native model`` (idiomatic layers named after the spec's layers)
+  ``weights.py``   ``get_weights(model) -> canonical dict``, ``set_weights(model, weights)``
+  ``predict.py``   ``predict(model, inputs) -> numpy``: inference mode, channels-first in and out
+Backends are imported only when needed (einops-style): a framework the user never touched stays unimported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from nbunify.spec.errors import did_you_mean
+
+NAMES = ("torch", "keras", "paddle")
+_ALIASES = {"pytorch": "torch", "tensorflow": "keras", "tf": "keras", "paddlepaddle": "paddle"}
+_EXTRAS = {"torch": "torch", "keras": "tensorflow", "paddle": "paddle"}
+
+
+def resolve(name: str) -> str:
+    """A backend name from what a user may type ("tf", "TensorFlow", "pytorch" ...)."""
+    if not isinstance(name, str):
+        raise TypeError(f"a framework is named by a string such as 'torch', 'keras' or 'paddle', got {name!r}")
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in NAMES:
+        raise ValueError(f"unknown framework {name!r}.{did_you_mean(key, [*NAMES, *_ALIASES])} "
+                         f"Choose from {', '.join(NAMES)}.")
+    return key
+
+
+def backend(name: str) -> ModuleType:
+    """The backend package for ``name``; loads its framework in a process-safe way first."""
+    key = resolve(name)
+    package = importlib.import_module(f"nbunify.backends.{key}")
+    from nbunify.frameworks import FrameworkNotInstalledError, load
+
+    try:
+        load(package.FRAMEWORK)
+    except FrameworkNotInstalledError as error:
+        raise FrameworkNotInstalledError(f"{error} (nbunify's {key} backend needs it: pip install \"nbunify[{_EXTRAS[key]}]\")") from None
+    return package
+
+
+def part(name: str, module: str) -> ModuleType:
+    """``part("torch", "build")`` -> nbunify.backends.torch.build (after loading torch safely)."""
+    return importlib.import_module(f"{backend(name).__name__}.{module}")
+
+
+def owner(model: Any) -> str:
+    """Which backend a native model belongs to, by its type, without importing any framework."""
+    for name in NAMES:
+        package = importlib.import_module(f"nbunify.backends.{name}")
+        if package.owns(model):
+            return name
+    raise TypeError(f"{type(model).__module__}.{type(model).__name__} is not a torch, keras or paddle model that nbunify knows")

@@ -1,0 +1,61 @@
+"""`nu.build`, `nu.weights`, `nu.load_weights`: one spec to native models with identical weights."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from nbunify import backends
+from nbunify.spec import Sequential, SpecError
+
+
+def build(spec: Sequential, framework: str | Sequence[str], seed: int = 0,
+          weights: Mapping[str, np.ndarray] | None = None) -> Any:
+    """Build ``spec`` as a native model of ``framework`` (or a dict name -> model for a list).
+
+    Initial weights are drawn once from ``seed`` in canonical layout and mapped into each
+    framework, so every model computes the same function. ``weights`` (canonical, as returned by
+    ``nu.weights``) replaces the seeded draw.
+    """
+    if not isinstance(spec, Sequential):
+        raise TypeError(f"nu.build needs a spec (nu.Sequential or nu.spec.parse), got {type(spec).__name__}")
+    canonical = dict(weights) if weights is not None else spec.initial_weights(seed)
+    _check_weights(spec, canonical)
+    if isinstance(framework, str):
+        return backends.part(framework, "build").build(spec, canonical)
+    names = [backends.resolve(name) for name in framework]
+    if not names:
+        raise ValueError("give at least one framework, e.g. ['torch', 'keras', 'paddle']")
+    return {name: backends.part(name, "build").build(spec, canonical) for name in dict.fromkeys(names)}
+
+
+def weights(model: Any) -> dict[str, np.ndarray]:
+    """A native model's weights in canonical layout (``{"<layer>.<param>": float32 array}``)."""
+    return backends.part(backends.owner(model), "weights").get_weights(model)
+
+
+def load_weights(model: Any, values: Mapping[str, np.ndarray]) -> None:
+    """Write canonical weights (from ``nu.weights`` of any framework's build of the same spec) into ``model``."""
+    name = backends.owner(model)
+    spec = getattr(model, "_nbunify_spec", None)
+    if spec is not None:
+        _check_weights(spec, values)
+    backends.part(name, "weights").set_weights(model, values)
+
+
+def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
+    """Inference with a native model on channels-first numpy inputs; returns numpy (channels-first)."""
+    return backends.part(backends.owner(model), "predict").predict(model, np.asarray(inputs, dtype=np.float32))
+
+
+def _check_weights(spec: Sequential, values: Mapping[str, np.ndarray]) -> None:
+    expected = spec.parameters()
+    missing = [key for key in expected if key not in values]
+    unexpected = [key for key in values if key not in expected]
+    if missing or unexpected:
+        raise SpecError(f"weights do not fit spec {spec.name!r}: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    for key, parameter in expected.items():
+        shape = tuple(np.shape(values[key]))
+        if shape != parameter.shape:
+            raise SpecError(f"weight {key!r} has shape {shape}, the spec needs {parameter.shape}")
