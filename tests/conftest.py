@@ -49,3 +49,15 @@ def raw_fetch(jp_serverapp, http_server_client, jp_auth_header, jp_base_url):
         )
 
     return fetch
+
+
+@pytest.fixture(scope="session")
+def ip():
+    """One real IPython shell for the whole run (globalipapp makes a single global shell) with nbunify loaded."""
+    from IPython.testing.globalipapp import get_ipython, start_ipython
+
+    shell = start_ipython() or get_ipython()
+    # The test shell formats text only; a notebook front end also asks for HTML.
+    shell.display_formatter.active_types = ["text/plain", "text/html"]
+    shell.run_line_magic("load_ext", "nbunify")
+    return shell

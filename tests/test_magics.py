@@ -10,21 +10,12 @@ from pathlib import Path
 import onnx
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 from onnx_models import tiny_mlp
 
 NETRON_MIME = "application/vnd.nbunify.netron+json"
 
-
-@pytest.fixture(scope="module")
-def ip():
-    shell = start_ipython()
-    # The test shell formats text only; a notebook front end also asks for HTML.
-    shell.display_formatter.active_types = ["text/plain", "text/html"]
-    shell.run_line_magic("load_ext", "nbunify")
-    return shell
 
 
 @pytest.fixture(autouse=True)

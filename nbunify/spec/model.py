@@ -149,6 +149,12 @@ class Sequential:
                 weights[key] = rng.uniform(-bound, bound, parameter.shape).astype(np.float32)
         return weights
 
+    def to_text(self) -> str:
+        """The cell-DSL text of this spec (``nu.spec.parse(spec.to_text())`` gives it back)."""
+        from nbunify.spec.dsl import to_text
+
+        return to_text(self)
+
     def walk(self) -> Iterator[Step]:
         return iter(self.steps)
 

@@ -1,0 +1,79 @@
+"""Canonical weights in and out of a torch model built by nbunify (the canonical layout is torch's own)."""
+
+from __future__ import annotations
+
+from typing import Iterator, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from nbunify.backends.torch import layers as blocks
+from nbunify.spec import Sequential, SpecError, Step
+
+
+def get_weights(model: nn.Module) -> dict[str, np.ndarray]:
+    """``{"<layer>.<param>": float32 array}`` in the spec's order: copies, BatchNorm running statistics included."""
+    return {key: tensor.detach().cpu().numpy().astype(np.float32, copy=True) for key, tensor in _tensors(model)}
+
+
+def set_weights(model: nn.Module, weights: Mapping[str, np.ndarray]) -> None:
+    """Copy canonical ``weights`` into ``model`` in place; every key of the spec must be given, with its shape."""
+    tensors = dict(_tensors(model))
+    missing = [key for key in tensors if key not in weights]
+    unexpected = [key for key in weights if key not in tensors]
+    if missing or unexpected:
+        raise SpecError(f"weights do not fit the torch model of spec {_spec(model).name!r}: "
+                        f"missing {missing[:5]}, unexpected {unexpected[:5]}")
+    with torch.no_grad():
+        for key, tensor in tensors.items():
+            value = np.asarray(weights[key])
+            if tuple(value.shape) != tuple(tensor.shape):
+                raise SpecError(f"weight {key!r} has shape {tuple(value.shape)}, the torch model needs {tuple(tensor.shape)}")
+            # float32 -> float32 is a bit-exact copy; other dtypes are cast as the model stores them
+            tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(tensor.dtype))
+
+
+def _spec(model: nn.Module) -> Sequential:
+    spec = getattr(model, "_nbunify_spec", None)
+    if not isinstance(spec, Sequential):
+        raise TypeError(f"this torch model ({type(model).__name__}) was not built by nbunify, so its layers cannot be "
+                        "matched to canonical weight names: build it with nu.build(spec, 'torch'), or use the "
+                        "model's own state_dict() / load_state_dict() for a plain torch module")
+    return spec
+
+
+def _tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
+    """(canonical key, the model's own parameter or buffer) for every tensor of the spec, in order."""
+    for step in _spec(model).steps:
+        names = step.layer.parameters(step.input_shape)
+        if not names:
+            continue
+        module = _module(model, step)
+        for name in names:
+            tensor = getattr(module, name, None)
+            if not isinstance(tensor, torch.Tensor):
+                raise SpecError(f"the torch module for layer {step.layer.name!r} has no tensor {name!r}: "
+                                "was the model changed after nu.build?")
+            yield f"{step.layer.name}.{name}", tensor
+
+
+def _module(model: nn.Module, step: Step) -> nn.Module:
+    """The module of ``step``'s layer: follow its enclosing blocks, then look in each branch of the innermost one."""
+    scope = model
+    for name in (*step.path, step.layer.name):
+        found = next((branch._modules[name] for branch in _branches(scope) if name in branch._modules), None)
+        if found is None:
+            raise SpecError(f"the torch model has no module {name!r} for layer {step.layer.name!r} "
+                            f"(blocks {' > '.join(step.path) or 'none'}): was the model changed after nu.build?")
+        scope = found
+    return scope
+
+
+def _branches(module: nn.Module) -> list[nn.Module]:
+    """The sub-sequences whose children carry spec names: a block's branches, or the module itself."""
+    if isinstance(module, blocks.Residual):
+        return [module.body, module.shortcut]
+    if isinstance(module, blocks.Concat):
+        return list(module.branches)
+    return [module]
