@@ -19,6 +19,7 @@ _LAZY_ATTRIBUTES = {
     "weights": "nbunify.native:weights",
     "load_weights": "nbunify.native:load_weights",
     "predict": "nbunify.native:predict",
+    "summary": "nbunify.summary:summary",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]

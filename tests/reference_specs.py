@@ -48,14 +48,21 @@ REFERENCE_SPECS = {"mlp": mlp, "lenet5": lenet5, "residual_cnn": residual_cnn,
 
 
 def random_weights(spec: Sequential, seed: int = 1) -> dict[str, np.ndarray]:
-    """Weights with random BatchNorm statistics too (the seeded ones are 0/1, which would hide layout bugs)."""
+    """Random weights at a realistic scale (std 1/sqrt(fan_in)), with random BatchNorm statistics too
+    (the seeded ones are 0/1, which would hide layout bugs). Outputs stay of order 1, where float32
+    resolves 1e-5."""
     rng = np.random.default_rng(seed)
     result = {}
     for key, parameter in spec.parameters().items():
         if key.endswith("running_var"):
-            result[key] = rng.uniform(0.5, 2.0, parameter.shape).astype(np.float32)
+            value = rng.uniform(0.5, 2.0, parameter.shape)
+        elif key.endswith("running_mean") or parameter.init == "zeros":
+            value = rng.normal(0.0, 0.3, parameter.shape)
+        elif parameter.init == "ones":
+            value = rng.uniform(0.5, 1.5, parameter.shape)
         else:
-            result[key] = (rng.standard_normal(parameter.shape) * 0.3).astype(np.float32)
+            value = rng.normal(0.0, 1.0 / np.sqrt(parameter.fan_in), parameter.shape)
+        result[key] = value.astype(np.float32)
     return result
 
 

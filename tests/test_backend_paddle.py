@@ -103,13 +103,14 @@ def test_blocks_become_residual_and_concat_layers():
     assert isinstance(first, Residual) and isinstance(first.shortcut, nn.Identity)
     assert [name for name, _ in first.body.named_children()] == [
         "conv2d_2", "batchnorm_2", "activation_2", "conv2d_3", "batchnorm_3"]
-    assert isinstance(first.body.activation_2, nn.ReLU) and isinstance(second.body.activation_3, nn.GELU)
+    assert isinstance(first.body.activation_2, nn.ReLU) and isinstance(second.body.activation_4, nn.GELU)
     assert isinstance(second.shortcut.conv2d_5, nn.Conv2D) and isinstance(second.shortcut.batchnorm_5, nn.BatchNorm2D)
     assert isinstance(model.batchnorm_6, nn.BatchNorm1D)
     assert model.batchnorm_1._momentum == pytest.approx(0.9) and model.batchnorm_1._epsilon == pytest.approx(1e-5)
-    assert model.conv2d_4._padding == [0, 1, 0, 1]  # TensorFlow's "same" for stride 2 on 8x8
+    assert second.body.conv2d_4._padding == [0, 1, 0, 1]  # TensorFlow's "same" for stride 2 on 8x8
 
-    depthwise = build.build(REFERENCE_SPECS["depthwise_separable_cnn"](), REFERENCE_SPECS["depthwise_separable_cnn"]().initial_weights(0))
+    depthwise_spec = REFERENCE_SPECS["depthwise_separable_cnn"]()
+    depthwise = build.build(depthwise_spec, depthwise_spec.initial_weights(0))
     assert isinstance(depthwise.concat_1, Concat)
     branches = list(depthwise.concat_1.branches)
     assert isinstance(branches[2], nn.Identity) and isinstance(branches[1].conv2d_6_relu, nn.ReLU)
