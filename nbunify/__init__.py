@@ -20,6 +20,7 @@ _LAZY_ATTRIBUTES = {
     "load_weights": "nbunify.native:load_weights",
     "predict": "nbunify.native:predict",
     "summary": "nbunify.summary:summary",
+    "code": "nbunify.codegen:code",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]
