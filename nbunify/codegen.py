@@ -45,10 +45,37 @@ class GeneratedCode:
         return f"<div class='nbunify-code'><p><b>{self.framework}</b>: {self.lines} lines of code</p>{body}</div>"
 
 
-def code(spec: Sequential, framework: str) -> GeneratedCode:
-    """The native source that builds ``spec`` in ``framework`` (no framework import needed to generate it)."""
+@dataclass(frozen=True)
+class SideBySide:
+    """Several frameworks' sources in columns (HTML), or one after another (text)."""
+
+    sources: tuple[GeneratedCode, ...]
+
+    def __getitem__(self, framework: str) -> GeneratedCode:
+        return next(source for source in self.sources if source.framework == resolve(framework))
+
+    @property
+    def lines(self) -> dict[str, int]:
+        return {source.framework: source.lines for source in self.sources}
+
+    def __str__(self) -> str:
+        return "\n".join(f"# ---- {source.framework} ({source.lines} lines) ----\n{source.text}" for source in self.sources)
+
+    def _repr_html_(self) -> str:
+        columns = "".join(f"<div style='flex:1;min-width:0;overflow-x:auto'>{source._repr_html_()}</div>"
+                          for source in self.sources)
+        return f"<div class='nbunify-code-side-by-side' style='display:flex;gap:1em'>{columns}</div>"
+
+
+def code(spec: Sequential, framework: str | list[str] | tuple[str, ...]) -> GeneratedCode | SideBySide:
+    """The native source that builds ``spec`` in ``framework`` (no framework import needed to generate it).
+
+    A list of frameworks gives their sources side by side.
+    """
     if not isinstance(spec, Sequential):
         raise TypeError(f"nu.code needs a spec (nu.Sequential or nu.spec.parse), got {type(spec).__name__}")
+    if not isinstance(framework, str):
+        return SideBySide(tuple(code(spec, name) for name in dict.fromkeys(resolve(n) for n in framework)))
     name = resolve(framework)
     module = importlib.import_module(f"nbunify.backends.{name}.codegen")
     return GeneratedCode(name, module.generate(spec))

@@ -19,7 +19,6 @@ def parser() -> SubcommandParser:
 
 def run(shell: Any, options: argparse.Namespace, cell: str | None) -> Any:
     from IPython.core.error import UsageError
-    from IPython.display import display
 
     import nbunify as nu
 
@@ -28,14 +27,10 @@ def run(shell: Any, options: argparse.Namespace, cell: str | None) -> Any:
     if options.save and len(names) > 1:
         raise UsageError("%unify code: --save takes one framework; pick it with --framework")
     with user_errors("code"):
-        sources = [nu.code(spec, name) for name in names]
+        result = nu.code(spec, names[0] if len(names) == 1 else names)
     if options.save:
-        sources[0].save(options.save)
-    if len(sources) == 1:
-        return sources[0]
-    for source in sources:
-        display(source)
-    return None
+        result.save(options.save)
+    return result
 
 
 SUBCOMMAND = Subcommand("code", "idiomatic native source of a spec (--framework torch|keras|paddle)", parser, run)
