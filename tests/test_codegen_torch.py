@@ -1,0 +1,140 @@
+"""Generated torch source against real torch: golden text, runnable as is, and the built model's exact function.
+
+Regenerate the golden files after an intentional change with
+``NBUNIFY_UPDATE_GOLDEN=1 pytest tests/test_codegen_torch.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import nbunify as nu
+import nbunify.layers as L
+from nbunify.codegen import class_name
+from nbunify.spec import Sequential, SpecError
+from reference_specs import REFERENCE_SPECS, random_inputs, random_weights
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "code" / "torch"
+SPEC_NAMES = sorted(REFERENCE_SPECS)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / f"{name}.py"
+    if os.environ.get("NBUNIFY_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.read_text() == text, f"{path} differs; regenerate it if the change is intended"
+
+
+def generated_model(spec: Sequential, text: str) -> torch.nn.Module:
+    """Run the generated source as a module of its own (not as __main__) and instantiate its class."""
+    namespace = {"__name__": f"generated_{spec.name}"}
+    exec(compile(text, f"<torch code of {spec.name}>", "exec"), namespace)
+    return namespace[class_name(spec)]()
+
+
+def assert_same_function(spec: Sequential) -> None:
+    """The generated class holds the built model's state dict (strict) and computes the same outputs."""
+    built = nu.build(spec, "torch", weights=random_weights(spec))
+    model = generated_model(spec, nu.code(spec, "torch").text)
+    assert list(model.state_dict()) == list(built.state_dict())
+    model.load_state_dict(built.state_dict(), strict=True)
+    model.eval()
+    inputs = random_inputs(spec)
+    with torch.no_grad():
+        got = model(torch.from_numpy(inputs)).numpy()
+    expected = nu.predict(built, inputs)
+    assert got.shape == expected.shape == (len(inputs), *spec.output_shape)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
+def unusual_specs() -> list[Sequential]:
+    """Corners the reference specs miss: nested blocks, names that clash with the file's own names, odd args."""
+    nested = L.Residual([L.Conv2d(4, 3, padding="same"), L.Concat(
+        [L.Conv2d(2, 1)], [L.Conv2d(2, (2, 1), padding="same", activation="leaky_relu")]), L.BatchNorm()])
+    return [
+        Sequential([L.Conv2d(4, 2, padding="same", activation="softmax"), nested, L.Residual([]),
+                    L.MaxPool2d(3, stride=1), L.GlobalAvgPool2d(), L.Dropout(), L.Dense(3, use_bias=False)],
+                   input_shape=(3, 7, 7), name="residual"),
+        Sequential([L.Concat([L.Dense(4, activation="gelu")], [L.BatchNorm(epsilon=1e-3, momentum=0.3)]),
+                    L.Activation("softmax")], input_shape=(6,), name="f"),
+        Sequential([L.Conv2d(2, (3, 1), stride=(2, 1), padding=(1, 0), dilation=(1, 2)), L.AvgPool2d((2, 1)),
+                    L.Residual([L.Flatten(), L.Dense(10)], shortcut=[L.Flatten()])], input_shape=(1, 6, 5),
+                   name="OrderedDict"),
+    ]
+
+
+def all_specs() -> list[Sequential]:
+    return [REFERENCE_SPECS[name]() for name in SPEC_NAMES] + unusual_specs()
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_generated_code_matches_the_golden_file(name):
+    check_golden(name, nu.code(REFERENCE_SPECS[name](), "torch").text)
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_generated_model_loads_the_built_state_dict_and_computes_the_same_outputs(name):
+    assert_same_function(REFERENCE_SPECS[name]())
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda spec: spec.name)
+def test_generated_code_is_formatted_and_imports_only_what_it_uses(spec):
+    text = nu.code(spec, "torch").text
+    lines = text.splitlines()
+    assert text.endswith(")\n") and not text.endswith("\n\n")
+    assert all(len(line) <= 100 and line == line.rstrip() and "\t" not in line for line in lines)
+    assert all((len(line) - len(line.lstrip())) % 4 == 0 for line in lines)
+    tree = ast.parse(text)
+    for node in tree.body[1:]:  # two blank lines before every top-level definition and the main block
+        if isinstance(node, (ast.ClassDef, ast.If)):
+            assert lines[node.lineno - 3: node.lineno - 1] == ["", ""], lines[node.lineno - 1]
+    imported = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in node.names}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert imported <= used and imported <= {"torch", "nn", "F", "OrderedDict", "collections"}
+
+
+def test_the_generated_file_runs_as_a_script(tmp_path):
+    spec = REFERENCE_SPECS["residual_cnn"]()
+    path = nu.code(spec, "torch").save(tmp_path / "residual_cnn.py")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "torch.Size([2, 10])"
+
+
+def test_lenet5_takes_fewer_than_60_lines_of_code():
+    generated = nu.code(REFERENCE_SPECS["lenet5"](), "torch")
+    counted = [line for line in generated.text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    assert generated.lines == len(counted) < 60
+
+
+def test_generating_code_imports_no_torch():
+    tests = Path(__file__).resolve().parent
+    script = ("import sys; import nbunify as nu; from reference_specs import REFERENCE_SPECS\n"
+              "texts = [nu.code(make(), 'torch').text for make in REFERENCE_SPECS.values()]\n"
+              "print(len(texts), 'torch' in sys.modules)")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)])}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment,
+                            cwd=tests, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(len(REFERENCE_SPECS)), "False"]
+
+
+@pytest.mark.parametrize("spec", unusual_specs(), ids=lambda spec: spec.name)
+def test_unusual_specs_also_give_the_built_models_function(spec):
+    assert_same_function(spec)
+
+
+def test_a_layer_name_that_is_no_identifier_is_refused_with_the_reason():
+    spec = Sequential([L.Dense(2, name="dense-1")], input_shape=(3,))
+    with pytest.raises(SpecError, match="'dense-1' is not a Python identifier"):
+        nu.code(spec, "torch")
