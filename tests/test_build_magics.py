@@ -68,3 +68,15 @@ def test_building_something_that_is_not_a_spec_says_so(ip):
     ip.user_ns["not_spec"] = [1, 2, 3]
     with pytest.raises(UsageError, match=r"'not_spec' is a list, not a model spec"):
         ip.run_line_magic("unify", "build not_spec")
+
+
+def test_code_magic_shows_one_or_several_frameworks_and_saves(ip, lenet, tmp_path):
+    one = ip.run_line_magic("unify", "code lenet --framework paddle")
+    assert one.framework == "paddle" and "class Lenet(nn.Layer)" in one.text
+    several = ip.run_line_magic("unify", "code lenet -f torch,keras,paddle")
+    assert set(several.lines) == {"torch", "keras", "paddle"} and several.lines["keras"] < several.lines["torch"]
+    target = tmp_path / "lenet_keras.py"
+    ip.run_line_magic("unify", f"code lenet -f keras --save {target}")
+    assert target.read_text() == nu.code(lenet, "keras").text
+    with pytest.raises(UsageError, match="--save takes one framework"):
+        ip.run_line_magic("unify", f"code lenet -f torch,keras --save {target}")

@@ -38,6 +38,8 @@ def test_notebook_runs_without_errors(path, tmp_path, monkeypatch):
     assert errors == []
     if path.name == "00-tour.ipynb":
         check_tour(notebook, tmp_path)
+    if path.name == "01-build-once.ipynb":
+        check_build_once(notebook)
 
 
 def check_tour(notebook: nbformat.NotebookNode, workdir: Path) -> None:
@@ -53,3 +55,20 @@ def check_tour(notebook: nbformat.NotebookNode, workdir: Path) -> None:
     assert "usage: %unify netron" in texts  # %unify netron -h kept the kernel alive
     for framework in ("torch", "tensorflow", "paddle"):
         assert framework in texts
+
+
+def check_build_once(notebook: nbformat.NotebookNode) -> None:
+    import re
+
+    outputs = outputs_of(notebook)
+    text = "\n".join(output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in outputs)
+    differences = [float(value) for value in re.findall(r"max \|difference\| = ([0-9.e+-]+)", text)]
+    assert len(differences) == 3 and max(differences) <= 1e-5
+    assert "line 4: layer 'conv2d_2' (conv2d): kernel 30x30 does not fit" in text
+    moved = next(cell for cell in notebook.cells if "nu.load_weights(fresh, moved)" in cell.source)
+    assert [output.get("text") for output in moved.outputs] == ["True\n"]  # keras -> paddle, bit for bit
+    html = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
+    assert html.count("nbunify-code-side-by-side") == 1
+    for framework in ("torch", "keras", "paddle"):
+        assert f"<b>{framework}</b>: " in html  # each column states its line count
+    assert "61,706" in text or "61,706" in html
