@@ -14,9 +14,9 @@ import nbunify as nu
 import nbunify.layers as L
 from nbunify.frameworks import load
 from nbunify.spec import Sequential, SpecError
+from golden_files import check_golden
 from reference_specs import REFERENCE_SPECS, random_inputs, random_weights
 
-GOLDEN = Path(__file__).parent / "golden" / "code" / "keras"
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-6  # the same layers with the same weights: only float32 evaluation order may differ
 
@@ -40,13 +40,6 @@ def nested_specs() -> dict[str, Sequential]:
 SPECS = {**{name: make() for name, make in REFERENCE_SPECS.items()}, **nested_specs()}
 
 
-def check_golden(path: Path, text: str) -> None:
-    """``text`` equals the file at ``path``; NBUNIFY_UPDATE_GOLDEN=1 rewrites the file instead."""
-    if os.environ.get("NBUNIFY_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"{path} is missing: run the tests once with NBUNIFY_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"{path.name} changed: review, then rerun with NBUNIFY_UPDATE_GOLDEN=1"
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +58,7 @@ def generated_model(spec: Sequential):
 @pytest.mark.parametrize("name", sorted(REFERENCE_SPECS))
 def test_code_equals_the_golden_file(name):
     text = nu.code(REFERENCE_SPECS[name](), "keras").text
-    check_golden(GOLDEN / f"{name}.py", text)
+    check_golden(f"code/keras/{name}.py", text)
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

@@ -16,23 +16,15 @@ from nbunify.codegen import class_name
 from nbunify.frameworks import load
 from nbunify.spec import Sequential, SpecError
 from nbunify.spec.layers import Layer
+from golden_files import check_golden
 from reference_specs import REFERENCE_SPECS, lenet5, random_inputs, random_weights
 
 paddle = load("paddle")
 
 TESTS = Path(__file__).resolve().parent
-GOLDEN = TESTS / "golden" / "code" / "paddle"
 SPEC_NAMES = sorted(REFERENCE_SPECS)
 
 
-def check_golden(name: str, text: str) -> None:
-    """Compare with ``golden/code/paddle/<name>.py``; NBUNIFY_UPDATE_GOLDEN=1 rewrites it instead."""
-    path = GOLDEN / f"{name}.py"
-    if os.environ.get("NBUNIFY_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"no golden file {path}; run with NBUNIFY_UPDATE_GOLDEN=1 to write it"
-    assert text == path.read_text(), f"generated paddle code for {name!r} differs from {path}"
 
 
 def generated_model(spec: Sequential):
@@ -44,7 +36,7 @@ def generated_model(spec: Sequential):
 
 @pytest.mark.parametrize("name", SPEC_NAMES)
 def test_text_matches_the_golden_file(name):
-    check_golden(name, nu.code(REFERENCE_SPECS[name](), "paddle").text)
+    check_golden(f"code/paddle/{name}.py", nu.code(REFERENCE_SPECS[name](), "paddle").text)
 
 
 @pytest.mark.parametrize("name", SPEC_NAMES)

@@ -20,18 +20,12 @@ import nbunify as nu
 import nbunify.layers as L
 from nbunify.codegen import class_name
 from nbunify.spec import Sequential, SpecError
+from golden_files import check_golden
 from reference_specs import REFERENCE_SPECS, random_inputs, random_weights
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "code" / "torch"
 SPEC_NAMES = sorted(REFERENCE_SPECS)
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.py"
-    if os.environ.get("NBUNIFY_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.read_text() == text, f"{path} differs; regenerate it if the change is intended"
 
 
 def generated_model(spec: Sequential, text: str) -> torch.nn.Module:
@@ -78,7 +72,7 @@ def all_specs() -> list[Sequential]:
 
 @pytest.mark.parametrize("name", SPEC_NAMES)
 def test_generated_code_matches_the_golden_file(name):
-    check_golden(name, nu.code(REFERENCE_SPECS[name](), "torch").text)
+    check_golden(f"code/torch/{name}.py", nu.code(REFERENCE_SPECS[name](), "torch").text)
 
 
 @pytest.mark.parametrize("name", SPEC_NAMES)

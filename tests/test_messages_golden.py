@@ -6,24 +6,17 @@ Regenerate after an intentional change with ``NBUNIFY_UPDATE_GOLDEN=1 pytest tes
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import onnx
 
 from nbunify.display import NETRON_MIME, netron_bundle
 from nbunify.netron_view import prepare
+from golden_files import check_golden
 from onnx_models import tiny_mlp
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
-def check_golden(name: str, message: dict) -> None:
-    path = GOLDEN / name
-    text = json.dumps(message, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("NBUNIFY_UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert json.loads(path.read_text()) == message, f"{path} differs; regenerate it if the change is intended"
 
 
 def test_netron_message_matches_the_golden_file(tmp_path, monkeypatch):
@@ -36,4 +29,5 @@ def test_netron_message_matches_the_golden_file(tmp_path, monkeypatch):
     assert Path(message["file"]).parent == tmp_path / "models"
     # The two values that change from run to run are pinned; every key, type and format is compared.
     assert isinstance(message["created"], int) and message["created"] > 1_700_000_000_000
-    check_golden("netron-message.json", {**message, "file": "/models/" + message["name"], "created": 1767225600000})
+    pinned = {**message, "file": "/models/" + message["name"], "created": 1767225600000}
+    check_golden("netron-message.json", json.dumps(pinned, indent=2, sort_keys=True) + "\n")

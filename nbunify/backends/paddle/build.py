@@ -15,6 +15,7 @@ import numpy as np
 
 from nbunify.frameworks import load
 from nbunify.spec import Block, Concat, Residual, Sequential, SpecError
+from nbunify.backends.paddle.arguments import conv_padding, plain
 from nbunify.spec import layers as L
 
 paddle = load("paddle")
@@ -80,19 +81,8 @@ def _children(item: Any, input_shapes: dict) -> list[tuple[str, Any]]:
     return children
 
 
-def _plain(value: Any) -> Any:
-    """3 or (3, 3) -> 3; (3, 5) -> [3, 5]: what one would write by hand."""
-    if isinstance(value, int):
-        return value
-    first, second = value
-    return first if first == second else [first, second]
 
 
-def _padding(layer: L.Conv2d, shape: tuple) -> Any:
-    top, bottom, left, right = layer.explicit_padding(shape)
-    if top == bottom and left == right:
-        return _plain((top, left))
-    return [top, bottom, left, right]
 
 
 def _dense(layer: L.Dense, shape: tuple) -> list:
@@ -100,8 +90,8 @@ def _dense(layer: L.Dense, shape: tuple) -> list:
 
 
 def _conv2d(layer: L.Conv2d, shape: tuple) -> list:
-    conv = nn.Conv2D(shape[0], layer.filters, _plain(layer.kernel_size), stride=_plain(layer.stride),
-                     padding=_padding(layer, shape), dilation=_plain(layer.dilation), groups=layer.groups,
+    conv = nn.Conv2D(shape[0], layer.filters, plain(layer.kernel_size), stride=plain(layer.stride),
+                     padding=conv_padding(layer, shape), dilation=plain(layer.dilation), groups=layer.groups,
                      bias_attr=None if layer.use_bias else False)
     return [(layer.name, conv)]
 
@@ -113,11 +103,11 @@ def _batchnorm(layer: L.BatchNorm, shape: tuple) -> list:
 
 
 def _maxpool2d(layer: L.MaxPool2d, shape: tuple) -> list:
-    return [(layer.name, nn.MaxPool2D(_plain(layer.kernel_size), stride=_plain(layer.strides())))]
+    return [(layer.name, nn.MaxPool2D(plain(layer.kernel_size), stride=plain(layer.strides())))]
 
 
 def _avgpool2d(layer: L.AvgPool2d, shape: tuple) -> list:
-    return [(layer.name, nn.AvgPool2D(_plain(layer.kernel_size), stride=_plain(layer.strides())))]
+    return [(layer.name, nn.AvgPool2D(plain(layer.kernel_size), stride=plain(layer.strides())))]
 
 
 def _global_avgpool2d(layer: L.GlobalAvgPool2d, shape: tuple) -> list:

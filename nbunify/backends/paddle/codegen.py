@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 
 from nbunify.codegen import class_name
 from nbunify.spec import Block, Concat, Residual, Sequential, SpecError
+from nbunify.backends.paddle.arguments import conv_padding, plain
 from nbunify.spec import layers as L
 
 WIDTH = 100
@@ -212,18 +213,8 @@ def _dimensions(shape: tuple) -> str:
     return "x".join(map(str, shape))
 
 
-def _plain(value: Any) -> Any:
-    """3 or (3, 3) -> 3; (3, 5) -> [3, 5]: what one would write by hand."""
-    if isinstance(value, int):
-        return value
-    first, second = value
-    return first if first == second else [first, second]
 
 
-def _padding(layer: L.Conv2d, shape: tuple) -> Any:
-    """Explicit numbers as the built model uses: [top, bottom, left, right] for TensorFlow's uneven "same"."""
-    top, bottom, left, right = layer.explicit_padding(shape)
-    return _plain((top, left)) if top == bottom and left == right else [top, bottom, left, right]
 
 
 def _dense(layer: L.Dense, shape: tuple) -> Call:
@@ -231,11 +222,11 @@ def _dense(layer: L.Dense, shape: tuple) -> Call:
 
 
 def _conv2d(layer: L.Conv2d, shape: tuple) -> Call:
-    options = {"stride": _plain(layer.stride), "padding": _padding(layer, shape), "dilation": _plain(layer.dilation),
+    options = {"stride": plain(layer.stride), "padding": conv_padding(layer, shape), "dilation": plain(layer.dilation),
                "groups": layer.groups, "bias_attr": None if layer.use_bias else False}
     defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias_attr": None}
     written = {key: value for key, value in options.items() if value != defaults[key]}
-    return Call("nn.Conv2D", shape[0], layer.filters, kernel_size=_plain(layer.kernel_size), **written)
+    return Call("nn.Conv2D", shape[0], layer.filters, kernel_size=plain(layer.kernel_size), **written)
 
 
 def _batchnorm(layer: L.BatchNorm, shape: tuple) -> Call:
@@ -248,7 +239,7 @@ def _batchnorm(layer: L.BatchNorm, shape: tuple) -> Call:
 
 def _pool(kind: str) -> Callable[[Any, tuple], Call]:
     def write(layer: Any, shape: tuple) -> Call:
-        kernel, stride = _plain(layer.kernel_size), _plain(layer.strides())
+        kernel, stride = plain(layer.kernel_size), plain(layer.strides())
         return Call(kind, kernel_size=kernel, **({} if stride == kernel else {"stride": stride}))
 
     return write
