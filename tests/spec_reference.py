@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy.special import erf
 
 from nbunify.spec import Concat, Residual, Sequential
 from nbunify.spec import layers as L
@@ -27,6 +28,9 @@ def _run(items, params, x):
     return x
 
 
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
 def _activation(name, x):
     if name is None:
         return x
@@ -35,7 +39,7 @@ def _activation(name, x):
     if name == "leaky_relu":
         return np.where(x >= 0, x, L.LEAKY_RELU_SLOPE * x)
     if name == "gelu":
-        return 0.5 * x * (1 + erf(x / np.sqrt(2)))
+        return 0.5 * x * (1 + _erf(x / np.sqrt(2)))
     if name == "silu":
         return x / (1 + np.exp(-x))
     if name == "tanh":
