@@ -80,3 +80,35 @@ def test_code_magic_shows_one_or_several_frameworks_and_saves(ip, lenet, tmp_pat
     assert target.read_text() == nu.code(lenet, "keras").text
     with pytest.raises(UsageError, match="--save takes one framework"):
         ip.run_line_magic("unify", f"code lenet -f torch,keras --save {target}")
+
+
+def test_a_framework_that_is_not_installed_names_the_extra_to_install():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class HidePaddle:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'paddle' or name.startswith('paddle.'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, HidePaddle())\n"
+        "import nbunify as nu\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "spec = nu.Sequential([nu.layers.Dense(2)], input_shape=(3,))\n"
+        "try:\n"
+        "    nu.build(spec, 'paddle')\n"
+        "except ImportError as error:\n"
+        "    print('API:', error)\n"
+        "ip = start_ipython(); ip.run_line_magic('load_ext', 'nbunify'); ip.user_ns['spec'] = spec\n"
+        "result = ip.run_cell('%unify build spec --to torch,paddle')\n"
+        "print('MAGIC:', type(result.error_in_exec).__name__, result.error_in_exec)\n"
+        "print('TORCH BUILT:', 'spec_torch' in ip.user_ns)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    api = next(line for line in result.stdout.splitlines() if line.startswith("API:"))
+    assert "PaddlePaddle is not installed" in api and 'pip install "nbunify[paddle]"' in api
+    magic = next(line for line in result.stdout.splitlines() if line.startswith("MAGIC:"))
+    assert magic.startswith("MAGIC: UsageError %unify build:") and 'pip install "nbunify[paddle]"' in magic
+    assert "TORCH BUILT: True" in result.stdout  # frameworks that are there were built before the error

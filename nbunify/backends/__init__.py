@@ -18,7 +18,6 @@ from nbunify.spec.errors import did_you_mean
 
 NAMES = ("torch", "keras", "paddle")
 _ALIASES = {"pytorch": "torch", "tensorflow": "keras", "tf": "keras", "paddlepaddle": "paddle"}
-_EXTRAS = {"torch": "torch", "keras": "tensorflow", "paddle": "paddle"}
 
 
 def resolve(name: str) -> str:
@@ -37,12 +36,9 @@ def backend(name: str) -> ModuleType:
     """The backend package for ``name``; loads its framework in a process-safe way first."""
     key = resolve(name)
     package = importlib.import_module(f"nbunify.backends.{key}")
-    from nbunify.frameworks import FrameworkNotInstalledError, load
+    from nbunify.frameworks import load
 
-    try:
-        load(package.FRAMEWORK)
-    except FrameworkNotInstalledError as error:
-        raise FrameworkNotInstalledError(f"{error} (nbunify's {key} backend needs it: pip install \"nbunify[{_EXTRAS[key]}]\")") from None
+    load(package.FRAMEWORK)  # FrameworkNotInstalledError names the extra to install
     return package
 
 
