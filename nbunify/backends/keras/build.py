@@ -6,7 +6,15 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from nbunify.backends.keras.layout import KerasLayout, channel_axis, flatten_permutation, is_map, keras_shape
+from nbunify.backends.keras.layout import (
+    KerasLayout,
+    activation_argument,
+    channel_axis,
+    flatten_permutation,
+    is_map,
+    keras_shape,
+    same_order,
+)
 from nbunify.backends.keras.weights import set_weights
 from nbunify.frameworks import load
 from nbunify.spec import Concat, Residual, Sequential, SpecError
@@ -76,7 +84,7 @@ class _Builder:
     def _residual(self, block: Residual, flow: Flow) -> Flow:
         body = self.run(block.layers, flow)
         shortcut = self.run(block.shortcut, flow) if block.shortcut else flow
-        if not _same_order(body.permutation, shortcut.permutation):
+        if not same_order(body.permutation, shortcut.permutation):
             raise SpecError(f"keras cannot build block {block.name!r} (residual): its branches order their features "
                             "differently (one flattens a C x H x W map); add a Dense after the Flatten in each branch")
         tensor = self._call("Add", [body.tensor, shortcut.tensor], block.name, block.KIND)
@@ -104,7 +112,7 @@ class _Builder:
                                 "GlobalAvgPool2d before it")
             if flow.permutation is not None:
                 self.permutations[name] = flow.permutation
-            activation, separate = self._activation_argument(layer.activation, shape)
+            activation, separate = activation_argument(layer.activation, shape)
             x = self._call("Dense", x, name, kind, layer.units, activation=activation, use_bias=layer.use_bias)
             return Flow(self._separate_activation(separate, x, name, shape), shape, None)
         if isinstance(layer, L.Conv2d):
@@ -144,7 +152,7 @@ class _Builder:
             if top or bottom or left or right:
                 x = self._call("ZeroPadding2D", x, f"{layer.name}_pad", layer.KIND, ((top, bottom), (left, right)),
                                data_format=CHANNELS_LAST)
-        activation, separate = self._activation_argument(layer.activation, shape)
+        activation, separate = activation_argument(layer.activation, shape)
         common = dict(kernel_size=_pair(layer.kernel_size), strides=stride, padding=padding, dilation_rate=dilation,
                       use_bias=layer.use_bias, activation=activation, data_format=CHANNELS_LAST)
         channels = flow.shape[0]
@@ -155,17 +163,6 @@ class _Builder:
         return self._separate_activation(separate, x, layer.name, shape)
 
     # -- activations -------------------------------------------------------------------------
-    @staticmethod
-    def _activation_argument(function: str | None, shape: tuple[int, ...]) -> tuple[str | None, str | None]:
-        """(keras ``activation=`` string, activation needing a layer of its own).
-
-        keras's "leaky_relu" string uses slope 0.2, and its "softmax" reduces the last axis, which is
-        not the channel axis of a channels-first sequence: those get a layer ``<name>_activation``.
-        """
-        if function == "leaky_relu" or (function == "softmax" and channel_axis(shape) != -1):
-            return None, function
-        return function, None
-
     def _separate_activation(self, function: str | None, x: Any, name: str, shape: tuple[int, ...]) -> Any:
         return x if function is None else self._activation_layer(function, x, f"{name}_activation", shape)
 
@@ -176,8 +173,3 @@ class _Builder:
             return self._call("Softmax", x, name, "activation", axis=channel_axis(shape))
         return self._call("Activation", x, name, "activation", function)  # "gelu" is exact (approximate=False)
 
-
-def _same_order(first: np.ndarray | None, second: np.ndarray | None) -> bool:
-    if first is None or second is None:
-        return first is None and second is None
-    return bool(np.array_equal(first, second))

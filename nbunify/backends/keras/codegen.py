@@ -8,8 +8,14 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from nbunify.backends.keras.build import _Builder, _same_order  # the same decisions, no keras import
-from nbunify.backends.keras.layout import channel_axis, flatten_permutation, is_map, keras_shape
+from nbunify.backends.keras.layout import (
+    activation_argument,
+    channel_axis,
+    flatten_permutation,
+    is_map,
+    keras_shape,
+    same_order,
+)
 from nbunify.spec import Concat, Residual, Sequential, SpecError
 from nbunify.spec import layers as L
 from nbunify.spec.errors import shape_text
@@ -157,7 +163,7 @@ class _Writer:
             shortcut_input = flow._replace(variable=variable)
         body = self.run(block.layers, flow, target)
         shortcut = self.run(block.shortcut, shortcut_input, variable)
-        if not _same_order(body.permutation, shortcut.permutation):
+        if not same_order(body.permutation, shortcut.permutation):
             raise SpecError(f"keras cannot build block {block.name!r} (residual): its branches order their features "
                             "differently (one flattens a C x H x W map); add a Dense after the Flatten in each branch")
         self._call("Add", [], block.name, f"[{body.variable}, {shortcut.variable}]", target)
@@ -189,7 +195,7 @@ class _Writer:
                 raise SpecError(f"keras cannot build layer {name!r} (dense) on a {shape_text(flow.shape)} map: keras maps "
                                 "are channels-last, so Dense would mix channels instead of widths; add Flatten or "
                                 "GlobalAvgPool2d before it")
-            activation, separate = _Builder._activation_argument(layer.activation, shape)
+            activation, separate = activation_argument(layer.activation, shape)
             arguments = [str(layer.units), *_options(("activation", activation, None), ("use_bias", layer.use_bias, True))]
             self._call("Dense", arguments, name, source, target)
             return Flow(self._separate_activation(separate, name, shape, target), shape, None)
@@ -229,7 +235,7 @@ class _Writer:
         if padding == "valid" and (top or bottom or left or right):
             pads = _size((_size((top, bottom)), _size((left, right))))
             source = self._call("ZeroPadding2D", [_literal(pads)], f"{layer.name}_pad", source, target)
-        activation, separate = _Builder._activation_argument(layer.activation, shape)
+        activation, separate = activation_argument(layer.activation, shape)
         common = [("strides", stride, 1), ("padding", padding, "valid")]
         tail = [("dilation_rate", dilation, 1)]
         last = [("activation", activation, None), ("use_bias", layer.use_bias, True)]

@@ -117,3 +117,21 @@ def to_canonical(layer: L.Layer, shape: Shape, values: dict[str, np.ndarray], pe
     if "bias" in values:
         result["bias"] = values["bias"]
     return {key: np.ascontiguousarray(value, np.float32) for key, value in result.items()}
+
+
+def activation_argument(function: str | None, shape: tuple[int, ...]) -> tuple[str | None, str | None]:
+    """(keras ``activation=`` string, activation needing a layer of its own) for build and codegen alike.
+
+    keras's "leaky_relu" string uses slope 0.2, and its "softmax" reduces the last axis, which is
+    not the channel axis of a channels-first sequence: those get a layer ``<name>_activation``.
+    """
+    if function == "leaky_relu" or (function == "softmax" and channel_axis(shape) != -1):
+        return None, function
+    return function, None
+
+
+def same_order(first: np.ndarray | None, second: np.ndarray | None) -> bool:
+    """Whether two branches order their flat features the same way (None: canonical order)."""
+    if first is None or second is None:
+        return first is None and second is None
+    return bool(np.array_equal(first, second))
