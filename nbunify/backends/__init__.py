@@ -47,6 +47,22 @@ def part(name: str, module: str) -> ModuleType:
     return importlib.import_module(f"{backend(name).__name__}.{module}")
 
 
+class NotBuiltByNbunifyError(TypeError, ValueError):
+    """A native model without the spec nu.build attaches, so its tensors have no canonical names."""
+
+
+def spec_of(model: Any, framework: str, hint: str = "") -> Any:
+    """The spec ``nu.build`` attached to ``model`` (as ``_nbunify_spec``), or a clear NotBuiltByNbunifyError."""
+    from nbunify.spec import Sequential
+
+    spec = getattr(model, "_nbunify_spec", None)
+    if not isinstance(spec, Sequential):
+        raise NotBuiltByNbunifyError(
+            f"this {framework} model ({type(model).__name__}) was not built by nbunify, so its layers cannot be matched "
+            f"to canonical weight names: build it with nu.build(spec, {framework!r}){hint}")
+    return spec
+
+
 def owner(model: Any) -> str:
     """Which backend a native model belongs to, by its type, without importing any framework."""
     for name in NAMES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -39,20 +39,17 @@ class Residual(Block):
         return [list(self.layers), list(self.shortcut)]
 
 
-@dataclass(eq=False)
 class Concat(Block):
-    """Concatenate the outputs of parallel ``branches`` along the channel axis (an empty branch is x itself)."""
+    """Concatenate the outputs of parallel branches along the channel axis (an empty branch is x itself)."""
 
-    branches_: Sequence[Sequence[Any]] = field(default_factory=list)
-    name: str | None = None
     KIND = "concat"
 
     def __init__(self, *branches: Sequence[Any], name: str | None = None) -> None:
-        self.branches_ = [list(branch) for branch in branches]
+        self._branches = [list(branch) for branch in branches]
         self.name = name
 
     def branches(self) -> list[list[Any]]:
-        return [list(branch) for branch in self.branches_]
+        return [list(branch) for branch in self._branches]
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,19 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from nbunify.backends import NotBuiltByNbunifyError, spec_of
 from nbunify.backends.keras.layout import KerasLayout, to_canonical, to_keras
 from nbunify.spec import Sequential, SpecError
 
 
 def _spec_and_layout(model: Any) -> tuple[Sequential, KerasLayout]:
-    spec = getattr(model, "_nbunify_spec", None)
+    hint = (" (a model loaded from a .keras file loses this link: rebuild it from the spec and copy weights with "
+            "nu.load_weights)")
+    spec = spec_of(model, "keras", hint)
     layout = getattr(model, "_nbunify_layout", None)
-    if spec is None or layout is None:
-        raise TypeError(f"keras model {getattr(model, 'name', model)!r} was not built by nbunify, so its layers cannot "
-                        "be matched to canonical weights; build it with nu.build(spec, 'keras') (a model loaded from "
-                        "a .keras file loses this link: rebuild it from the spec and copy weights with nu.load_weights)")
+    if layout is None:
+        raise NotBuiltByNbunifyError(f"keras model {getattr(model, 'name', model)!r} has its spec but not its layout "
+                                     f"record: build it with nu.build(spec, 'keras'){hint}")
     return spec, layout
 
 

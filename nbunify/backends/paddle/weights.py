@@ -6,6 +6,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from nbunify.backends import spec_of as backend_spec_of
 from nbunify.spec import Concat, Residual, Sequential, SpecError
 from nbunify.spec import layers as L
 
@@ -40,12 +41,7 @@ def set_weights(model: Any, weights: Mapping[str, np.ndarray]) -> None:
 
 def spec_of(model: Any) -> Sequential:
     """The spec a model was built from, or a clear error for a model nbunify did not build."""
-    spec = getattr(model, "_nbunify_spec", None)
-    if not isinstance(spec, Sequential):
-        raise ValueError(f"this paddle {type(model).__name__} was not built by nbunify (it has no `_nbunify_spec`), "
-                         "so its tensors cannot be matched to canonical names; build it with "
-                         "nu.build(spec, 'paddle') or set `model._nbunify_spec = spec` for a model with the same structure")
-    return spec
+    return backend_spec_of(model, "paddle", ", or set `model._nbunify_spec = spec` for a model with the same structure")
 
 
 def native_layers(model: Any) -> dict[str, Any]:

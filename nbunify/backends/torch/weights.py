@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nbunify.backends import spec_of
 from nbunify.backends.torch import layers as blocks
 from nbunify.spec import Sequential, SpecError, Step
 
@@ -35,12 +36,7 @@ def set_weights(model: nn.Module, weights: Mapping[str, np.ndarray]) -> None:
 
 
 def _spec(model: nn.Module) -> Sequential:
-    spec = getattr(model, "_nbunify_spec", None)
-    if not isinstance(spec, Sequential):
-        raise TypeError(f"this torch model ({type(model).__name__}) was not built by nbunify, so its layers cannot be "
-                        "matched to canonical weight names: build it with nu.build(spec, 'torch'), or use the "
-                        "model's own state_dict() / load_state_dict() for a plain torch module")
-    return spec
+    return spec_of(model, "torch", ", or use the model's own state_dict() / load_state_dict() for a plain torch module")
 
 
 def _tensors(model: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
