@@ -45,8 +45,34 @@ def load_weights(model: Any, values: Mapping[str, np.ndarray]) -> None:
 
 
 def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
-    """Inference with a native model on channels-first numpy inputs; returns numpy (channels-first)."""
-    return backends.part(backends.owner(model), "predict").predict(model, np.asarray(inputs, dtype=np.float32))
+    """Inference with a native model on channels-first numpy inputs; returns numpy (channels-first).
+
+    Inputs are float32, or int64 token ids for a spec whose input is tokens (checked against the
+    embedding's vocabulary first: an id out of range is an error here, not undefined behaviour in a framework).
+    """
+    framework = backends.owner(model)
+    spec = getattr(model, "_nbunify_spec", None)
+    return backends.part(framework, "predict").predict(model, prepare_inputs(spec, inputs, framework))
+
+
+def prepare_inputs(spec: Sequential | None, inputs: Any, framework: str = "the") -> np.ndarray:
+    """``inputs`` as the array a model of ``spec`` takes (float32, or int64 ids), with clear errors."""
+    array = np.asarray(inputs)
+    if spec is None:
+        return array.astype(np.float32, copy=False)
+    if array.shape[1:] != spec.input_shape:
+        raise ValueError(f"the {framework} model of spec {spec.name!r} takes inputs of shape (batch, "
+                         f"{', '.join(map(str, spec.input_shape))}) (channels first), got {array.shape}")
+    if spec.input_layout != "tokens":
+        return array.astype(np.float32, copy=False)
+    if array.dtype.kind not in "iu" and not (array.dtype.kind == "f" and np.array_equal(array, np.round(array))):
+        raise ValueError(f"spec {spec.name!r} takes integer token ids, got {array.dtype} values that are not whole numbers")
+    ids = array.astype(np.int64)
+    vocabulary = next(step.layer.num_embeddings for step in spec.steps if step.input_layout == "tokens")
+    if ids.size and (ids.min() < 0 or ids.max() >= vocabulary):
+        raise ValueError(f"token ids must be in [0, {vocabulary}) for spec {spec.name!r} (its embedding's "
+                         f"num_embeddings), got ids from {ids.min()} to {ids.max()}")
+    return ids
 
 
 def _check_weights(spec: Sequential, values: Mapping[str, np.ndarray]) -> None:

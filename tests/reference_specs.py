@@ -67,4 +67,69 @@ def random_weights(spec: Sequential, seed: int = 1) -> dict[str, np.ndarray]:
 
 
 def random_inputs(spec: Sequential, batch: int = 4, seed: int = 2) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((batch, *spec.input_shape)).astype(np.float32)
+    """Standard-normal float32 inputs, or int64 token ids below the first embedding's vocabulary."""
+    rng = np.random.default_rng(seed)
+    if spec.input_layout == "tokens":
+        vocabulary = spec.steps[0].layer.num_embeddings
+        return rng.integers(0, vocabulary, (batch, *spec.input_shape), dtype=np.int64)
+    return rng.standard_normal((batch, *spec.input_shape)).astype(np.float32)
+
+
+def lstm_text_classifier() -> Sequential:
+    return Sequential([
+        L.Embedding(40, 16), L.LSTM(24, return_sequences=True, bidirectional=True), L.Dropout(0.2),
+        L.LSTM(16), L.Dense(4, activation="softmax"),
+    ], input_shape=(12,), name="lstm_text_classifier")
+
+
+def gru_text_classifier() -> Sequential:
+    return Sequential([
+        L.Embedding(40, 16), L.GRU(20, return_sequences=True), L.GRU(12, bidirectional=True),
+        L.Dense(4, activation="softmax"),
+    ], input_shape=(12,), name="gru_text_classifier")
+
+
+def transformer_classifier() -> Sequential:
+    return Sequential([
+        L.Embedding(30, 16), L.TransformerEncoder(4, dim_feedforward=32),
+        L.TransformerEncoder(2, dim_feedforward=24, activation="gelu", norm_first=True),
+        L.GlobalAvgPool1d(), L.Dense(3, activation="softmax"),
+    ], input_shape=(10,), name="transformer_classifier")
+
+
+REFERENCE_SPECS.update({"lstm_text_classifier": lstm_text_classifier, "gru_text_classifier": gru_text_classifier,
+                        "transformer_classifier": transformer_classifier})
+
+
+def conv1d_text() -> Sequential:
+    """Every 1-D layer and the sequence <-> map transposes."""
+    return Sequential([
+        L.Embedding(25, 8), L.Transpose(), L.Conv1d(12, 4, stride=2, padding="same", activation="relu"),
+        L.BatchNorm(), L.MaxPool1d(2), L.Conv1d(12, 3, padding=2, dilation=2, groups=4, activation="softmax"),
+        L.AvgPool1d(3, stride=1), L.Transpose(), L.SimpleRNN(6, return_sequences=True, bidirectional=True),
+        L.LayerNorm(), L.MultiHeadAttention(3), L.Concat([L.Dense(4, activation="softmax")], []),
+        L.Residual([L.Dense(16, activation="gelu")]), L.GlobalAvgPool1d(), L.LayerNorm(epsilon=1e-3), L.Dense(2),
+    ], input_shape=(30,), name="conv1d_text")
+
+
+def decoder() -> Sequential:
+    """Reshape and transposed convolutions, then back to a sequence for a recurrent head."""
+    return Sequential([
+        L.Dense(32, activation="tanh"), L.Reshape((2, 4, 4)),
+        L.ConvTranspose2d(4, 3, stride=2, padding=1, output_padding=1, activation="relu"), L.BatchNorm(),
+        L.ConvTranspose2d(3, (2, 3), stride=(2, 1), use_bias=False), L.Flatten(), L.Reshape((-1, 16)),
+        L.GRU(5, return_sequences=True), L.Flatten(), L.Dense(3),
+    ], input_shape=(6,), name="decoder")
+
+
+def time_series() -> Sequential:
+    """A channels x length input through 1-D convolutions into an LSTM, then the sequence flattened."""
+    return Sequential([
+        L.Conv1d(6, 5, padding="same", use_bias=False), L.BatchNorm(), L.Activation("silu"),
+        L.Concat([L.Conv1d(2, 1)], [L.Conv1d(3, 4, padding="same", activation="tanh")]), L.Flatten(), L.Reshape((6, -1)),
+        L.LSTM(7, bidirectional=True), L.Dense(2, activation="sigmoid"),
+    ], input_shape=(3, 18), name="time_series")
+
+
+#: Specs that reach every layer, layout and argument the reference architectures leave out.
+COVERAGE_SPECS = {"conv1d_text": conv1d_text, "decoder": decoder, "time_series": time_series}

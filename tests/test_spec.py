@@ -75,7 +75,7 @@ def test_wrong_argument_type_names_the_argument():
 
 
 def test_shape_that_does_not_fit_names_the_layer_and_shapes():
-    with pytest.raises(SpecError, match=r"layer 'conv2d_1' \(conv2d\): expects a channels x height x width input \(input shape 10\)"):
+    with pytest.raises(SpecError, match=r"layer 'conv2d_1' \(conv2d\): expects a channels x height x width map but gets a 10 vector"):
         Sequential([L.Conv2d(3)], input_shape=(10,))
     with pytest.raises(SpecError, match=r"kernel 5x5 does not fit; the output would be -1x-1 \(input shape 1x3x3\)"):
         Sequential([L.Conv2d(3, 5)], input_shape=(1, 3, 3))

@@ -1,6 +1,7 @@
 """The cell DSL: one layer per line, indentation for residual/concat blocks; parse() and to_text() round-trip.
 
-    input 1x28x28           # the per-sample input shape (or give input_shape= / --input)
+    input 1x28x28           # the per-sample input shape (or give input_shape= / --input), optionally
+                            # its layout: `input 20 tokens`, `input 28x28 sequence`, `input 1x100 map`
     conv2d 6 kernel=5 padding=2 activation=relu
     maxpool2d 2
     residual
@@ -26,25 +27,34 @@ import re
 from typing import Any, Sequence
 
 from nbunify.spec.errors import SpecError, did_you_mean
-from nbunify.spec.layers import LAYERS, Layer
-from nbunify.spec.model import Concat, Residual, Sequential
+from nbunify.spec.layers import LAYERS, LAYOUTS, Layer, resolve_layout
+from nbunify.spec.model import Concat, Residual, Sequential, preferred_layout
 
 #: Short DSL spellings of argument names.
-ALIASES = {"kernel": "kernel_size", "bias": "use_bias", "eps": "epsilon", "p": "rate", "act": "activation"}
+ALIASES = {"kernel": "kernel_size", "bias": "use_bias", "eps": "epsilon", "p": "rate", "act": "activation",
+           "heads": "num_heads", "sequences": "return_sequences", "ff": "dim_feedforward"}
 _BLOCK_WORDS = ("residual", "shortcut", "concat", "branch")
 
 
 def parse(text: str, input_shape: Sequence[int] | str | None = None, name: str = "model") -> Sequential:
     """Build a Sequential from DSL ``text``; errors name the line.
 
-    The input shape comes from an ``input 1x28x28`` first line or from ``input_shape``.
+    The input shape comes from an ``input 1x28x28`` first line (optionally followed by a layout:
+    tokens, sequence, map or vector) or from ``input_shape``.
     """
     lines = _lines(text)
+    input_layout = None
     if lines and lines[0][2].split()[0] == "input":
         number, _, content = lines.pop(0)
-        if input_shape is not None and parse_shape(content.split(None, 1)[1]) != tuple(_shape(input_shape)):
+        words = content.split()[1:]
+        if words and words[-1].lower() in LAYOUTS:
+            input_layout = words.pop().lower()
+        if len(words) > 1:
+            raise SpecError(f"line {number}: write the input as `input 1x28x28`, optionally followed by a layout "
+                            f"({', '.join(LAYOUTS)}); got {content!r}")
+        if input_shape is not None and words and parse_shape(words[0]) != tuple(_shape(input_shape)):
             raise SpecError(f"line {number}: the text says {content!r} but input_shape={input_shape!r} was given")
-        input_shape = content.split(None, 1)[1] if len(content.split()) > 1 else ""
+        input_shape = words[0] if words else ""
     if input_shape is None:
         raise SpecError("no input shape: start the text with a line like `input 1x28x28` (channels first, no batch)")
     if not lines:
@@ -54,7 +64,7 @@ def parse(text: str, input_shape: Sequence[int] | str | None = None, name: str =
         raise SpecError(f"line {rest[0][0]}: unexpected indentation")
     shape = _shape(input_shape)
     try:
-        return Sequential(items, input_shape=shape, name=name)
+        return Sequential(items, input_shape=shape, name=name, input_layout=input_layout)
     except SpecError as error:
         line = _line_of(str(error), lines)
         raise SpecError(f"{line}{error}") from None
@@ -76,6 +86,8 @@ def parse_shape(text: str) -> tuple[int, ...]:
 def to_text(spec: Sequential) -> str:
     """The DSL text of ``spec`` (auto-generated names are left out, given ones kept)."""
     header = "input " + "x".join(str(size) for size in spec.input_shape)
+    if spec.input_layout != resolve_layout(spec.input_shape, None, preferred_layout(spec.layers, 0), "input"):
+        header += " " + spec.input_layout
     return "\n".join([header, *_render(spec.layers, 0)]) + "\n"
 
 
@@ -184,7 +196,7 @@ def _value(text: str) -> Any:
         return lowered == "true"
     if lowered == "none":
         return None
-    if re.fullmatch(r"\d+(x\d+)+", lowered):
+    if re.fullmatch(r"-?\d+(x-?\d+)+", lowered):
         return tuple(int(part) for part in lowered.split("x"))
     for convert in (int, float):
         try:

@@ -10,7 +10,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from nbunify.spec.errors import SpecError, shape_text
-from nbunify.spec.layers import Layer, Parameter, Shape
+from nbunify.spec.layers import Layer, Parameter, Shape, describe_layout, feature_axis, resolve_layout
 
 
 class Block:
@@ -40,7 +40,8 @@ class Residual(Block):
 
 
 class Concat(Block):
-    """Concatenate the outputs of parallel branches along the channel axis (an empty branch is x itself)."""
+    """Concatenate the outputs of parallel branches along the feature axis: a map's channels, else the last axis
+    (an empty branch is x itself)."""
 
     KIND = "concat"
 
@@ -60,6 +61,8 @@ class Step:
     input_shape: Shape
     output_shape: Shape
     path: tuple[str, ...]  # names of the enclosing blocks
+    input_layout: str = "map"  # "vector", "map", "sequence" or "tokens" (see nbunify.spec.layers.base)
+    output_layout: str = "map"
 
 
 class Sequential:
@@ -67,9 +70,13 @@ class Sequential:
 
     Shapes are inferred at definition time; a mistake raises SpecError naming the layer and shapes.
     Every layer gets a unique name (``conv2d_1``, ``dense_2`` ...) unless given one.
+    ``input_layout`` says what the input's axes mean: "vector", "map" (channels first), "sequence"
+    (length x features) or "tokens" (integer ids for an embedding); by default the first layer decides
+    (an embedding wants tokens, an LSTM a sequence, a conv1d a map).
     """
 
-    def __init__(self, layers: Sequence[Any], input_shape: Sequence[int], name: str = "model") -> None:
+    def __init__(self, layers: Sequence[Any], input_shape: Sequence[int], name: str = "model",
+                 input_layout: str | None = None) -> None:
         if not layers:
             raise SpecError("the spec has no layers: give at least one, e.g. nu.layers.Dense(10)")
         shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
@@ -79,8 +86,14 @@ class Sequential:
         self.layers = list(layers)
         self.input_shape: Shape = shape
         self._assign_names()
+        self.input_layout = resolve_layout(shape, input_layout, preferred_layout(self.layers, 0), "input")
         self.steps: list[Step] = []
-        self.output_shape = self._infer(self.layers, shape, ())
+        self.output_shape, self.output_layout = self._infer(self.layers, shape, self.input_layout, ())
+
+    @property
+    def input_dtype(self) -> str:
+        """"int64" for token ids, else "float32"."""
+        return "int64" if self.input_layout == "tokens" else "float32"
 
     # -- structure ---------------------------------------------------------------------------
     def _assign_names(self) -> None:
@@ -100,29 +113,38 @@ class Sequential:
                 raise SpecError(f"two layers are named {item.name!r}: names must be unique")
             seen.add(item.name)
 
-    def _infer(self, items: Sequence[Any], shape: Shape, path: tuple[str, ...]) -> Shape:
-        for item in items:
+    def _infer(self, items: Sequence[Any], shape: Shape, layout: str, path: tuple[str, ...]) -> tuple[Shape, str]:
+        for index, item in enumerate(items):
             if isinstance(item, Block):
-                shape = self._infer_block(item, shape, path)
+                shape, layout = self._infer_block(item, shape, layout, path)
                 continue
-            output = item.output_shape(shape)
-            self.steps.append(Step(item, shape, output, path))
-            shape = output
-        return shape
+            output, output_layout = item.infer(shape, layout, preferred_layout(items, index + 1))
+            self.steps.append(Step(item, shape, output, path, layout, output_layout))
+            shape, layout = output, output_layout
+        return shape, layout
 
-    def _infer_block(self, block: Block, shape: Shape, path: tuple[str, ...]) -> Shape:
+    def _infer_block(self, block: Block, shape: Shape, layout: str, path: tuple[str, ...]) -> tuple[Shape, str]:
         inner = (*path, block.name)
-        outputs = [self._infer(branch, shape, inner) for branch in block.branches()]
+        outputs = [self._infer(branch, shape, layout, inner) for branch in block.branches()]
+        layouts = {out_layout for _, out_layout in outputs}
+        if len(layouts) > 1:
+            raise block.fail("its branches end in different layouts: "
+                             + ", ".join(describe_layout(out, out_layout) for out, out_layout in outputs))
         if isinstance(block, Residual):
-            main, shortcut = outputs
+            (main, main_layout), (shortcut, _) = outputs
             if main != shortcut:
                 raise block.fail(f"its layers turn {shape_text(shape)} into {shape_text(main)}, which cannot be added "
                                  f"to the shortcut's {shape_text(shortcut)}; give `shortcut` layers that produce {shape_text(main)}")
-            return main
-        if any(len(out) != len(outputs[0]) or out[1:] != outputs[0][1:] for out in outputs):
-            raise block.fail("branches must agree on every axis but channels, got "
-                             + ", ".join(shape_text(out) for out in outputs))
-        return (sum(out[0] for out in outputs), *outputs[0][1:])
+            return main, main_layout
+        shapes, out_layout = [out for out, _ in outputs], outputs[0][1]
+        axis = feature_axis(out_layout) % len(shapes[0])
+        rest = [out[:axis] + out[axis + 1:] for out in shapes]
+        if any(len(out) != len(shapes[0]) or other != rest[0] for out, other in zip(shapes, rest)):
+            which = "channels" if out_layout == "map" else "the last axis"
+            raise block.fail(f"branches must agree on every axis but {which}, got " + ", ".join(shape_text(out) for out in shapes))
+        joined = list(shapes[0])
+        joined[axis] = sum(out[axis] for out in shapes)
+        return tuple(joined), out_layout
 
     # -- queries -----------------------------------------------------------------------------
     def parameters(self) -> dict[str, Parameter]:
@@ -141,6 +163,8 @@ class Sequential:
                 weights[key] = np.ones(parameter.shape, np.float32)
             elif parameter.init == "zeros":
                 weights[key] = np.zeros(parameter.shape, np.float32)
+            elif parameter.init == "normal":  # torch's Embedding: N(0, 1)
+                weights[key] = rng.standard_normal(parameter.shape).astype(np.float32)
             else:  # torch's default for Linear/Conv: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
                 bound = 1.0 / np.sqrt(parameter.fan_in)
                 weights[key] = rng.uniform(-bound, bound, parameter.shape).astype(np.float32)
@@ -156,16 +180,32 @@ class Sequential:
         return iter(self.steps)
 
     def spec_hash(self) -> str:
-        """A short hash of the architecture (layers, arguments, input shape), for run records."""
-        text = json.dumps(describe(self.layers) + [list(self.input_shape)], sort_keys=True, default=str)
+        """A short hash of the architecture (layers, arguments, input shape and layout), for run records."""
+        text = json.dumps(describe(self.layers) + [list(self.input_shape), self.input_layout], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
-        lines = [f"Sequential {self.name!r}: input {shape_text(self.input_shape)} -> output {shape_text(self.output_shape)}"]
+        lines = [f"Sequential {self.name!r}: input {describe_layout(self.input_shape, self.input_layout)} -> "
+                 f"output {describe_layout(self.output_shape, self.output_layout)}"]
+        width = max([len("  " * len(step.path) + step.layer.name) for step in self.steps] + [18])
+        kinds = max([len(step.layer.KIND) for step in self.steps] + [16])
         for step in self.steps:
-            indent = "  " * (len(step.path) + 1)
-            lines.append(f"{indent}{step.layer.name:<18} {step.layer.KIND:<16} -> {shape_text(step.output_shape)}")
+            name = "  " * len(step.path) + step.layer.name
+            lines.append(f"  {name:<{width}} {step.layer.KIND:<{kinds}} -> {shape_text(step.output_shape)}")
         return "\n".join(lines)
+
+
+def preferred_layout(items: Sequence[Any], index: int) -> str | None:
+    """The input layout the item at ``index`` prefers (looking into a block's first branch), or None."""
+    while index < len(items):
+        item = items[index]
+        if isinstance(item, Layer):
+            return item.PREFERS
+        branches = [branch for branch in item.branches() if branch]
+        if not branches:
+            return None
+        items, index = branches[0], 0
+    return None
 
 
 def describe(items: Sequence[Any]) -> list[Any]:
