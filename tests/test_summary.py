@@ -41,6 +41,30 @@ def test_rows_name_the_native_layer_types(summaries):
         assert first["name"] == "conv2d_1" and first["type"] == conv_type
 
 
+@pytest.fixture(scope="module")
+def recurrent_summaries():
+    spec = REFERENCE_SPECS["lstm_text_classifier"]()
+    models = nu.build(spec, ["torch", "keras", "paddle"], seed=0)
+    return spec, {"spec": nu.summary(spec), **{name: nu.summary(model) for name, model in models.items()}}
+
+
+def test_rows_count_each_frameworks_own_tensors(recurrent_summaries):
+    """Keras's LSTM has one bias per direction, as the spec; torch's and paddle's have two (bias_ih, bias_hh)."""
+    spec, tables = recurrent_summaries
+    canonical = {row["name"]: row["parameters"] for row in tables["spec"].rows}
+    extra_bias = {"lstm_1": 2 * 4 * 24, "lstm_2": 4 * 16}  # bidirectional 24 units; 16 units
+    for name in ("torch", "keras", "paddle"):
+        table = tables[name]
+        rows = {row["name"]: row["parameters"] for row in table.rows}
+        expected = {layer: count + (extra_bias.get(layer, 0) if name != "keras" else 0) for layer, count in canonical.items()}
+        assert rows == expected, name
+        assert [row["output shape"] for row in table.rows] == [row["output shape"] for row in tables["spec"].rows]
+        assert (table.framework_total, table.framework_trainable) == (table.total, table.trainable), name
+        assert "agrees" in str(table) and table.spec_total == spec.parameter_count()
+    assert "this framework stores 256 values more" in str(tables["torch"])
+    assert "values more" not in str(tables["keras"])
+
+
 def test_html_in_notebooks_text_elsewhere(summaries):
     _, tables = summaries
     html = tables["torch"]._repr_html_()
