@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 import nbunify as nu  # noqa: E402
 from nbunify.frameworks import load, set_threads  # noqa: E402
-from reference_specs import REFERENCE_SPECS, random_inputs, random_weights  # noqa: E402
+from reference_specs import COVERAGE_SPECS, REFERENCE_SPECS, random_inputs, random_weights  # noqa: E402
 
 FRAMEWORKS = ("torch", "keras", "paddle")
 REPEATS = 3
@@ -26,7 +26,7 @@ def main() -> None:
     set_threads(2)
     print(f"{'architecture':<26}{'params':>8}  " + "  ".join(f"{f'build {f} (ms)':>17}" for f in FRAMEWORKS)
           + "  " + "  ".join(f"{f'{a}-{b} max err':>18}" for a, b in itertools.combinations(FRAMEWORKS, 2)))
-    for key, make in REFERENCE_SPECS.items():
+    for key, make in {**REFERENCE_SPECS, **COVERAGE_SPECS}.items():
         spec = make()
         weights = random_weights(spec)
         times = {}

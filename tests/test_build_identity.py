@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 
 import nbunify as nu
-from reference_specs import REFERENCE_SPECS, random_inputs, random_weights
+from reference_specs import COVERAGE_SPECS, REFERENCE_SPECS, random_inputs, random_weights
+
+SPECS = {**REFERENCE_SPECS, **COVERAGE_SPECS}
 
 FRAMEWORKS = ("torch", "keras", "paddle")
 TOLERANCE = 1e-5  # float32, inference mode
 
 
-@pytest.fixture(scope="module", params=sorted(REFERENCE_SPECS))
+@pytest.fixture(scope="module", params=sorted(SPECS))
 def built(request):
-    spec = REFERENCE_SPECS[request.param]()
+    spec = SPECS[request.param]()
     weights = random_weights(spec)
     models = nu.build(spec, list(FRAMEWORKS), weights=weights)
     inputs = random_inputs(spec)
@@ -51,3 +53,15 @@ def test_seeded_builds_start_identical(built):
     for model in models.values():
         got = nu.weights(model)
         assert all(np.array_equal(got[key], expected[key]) for key in expected)
+
+
+def test_token_ids_out_of_range_are_refused_for_every_framework_and_the_models_still_work():
+    spec = REFERENCE_SPECS["gru_text_classifier"]()
+    models = nu.build(spec, list(FRAMEWORKS), seed=0)
+    good = random_inputs(spec)
+    bad = good.copy()
+    bad[0, 3] = 40  # the embedding has 40 rows: ids 0..39
+    for name, model in models.items():
+        with pytest.raises(ValueError, match=r"token ids must be in \[0, 40\)"):
+            nu.predict(model, bad)
+        assert nu.predict(model, good).shape == (4, 4), name
