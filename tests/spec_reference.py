@@ -15,40 +15,26 @@ def reference_forward(spec: Sequential, weights: dict[str, np.ndarray], inputs: 
     params = {key: np.asarray(value, np.float64) for key, value in weights.items()}
     steps = {step.layer.name: step for step in spec.steps}
     x = np.asarray(inputs) if spec.input_layout == "tokens" else np.asarray(inputs, np.float64)
-    return _run(spec.layers, params, x, steps)
+    return _run(spec.layers, params, x, steps, spec.input_layout)[0]
 
 
-def _run(items, params, x, steps):
+def _run(items, params, x, steps, layout):
+    """(output, its layout) of ``items`` applied to ``x`` laid out as ``layout``."""
     for item in items:
         if isinstance(item, Residual):
-            shortcut = _run(item.shortcut, params, x, steps) if item.shortcut else x
-            x = _run(item.layers, params, x, steps) + shortcut
+            shortcut, _ = _run(item.shortcut, params, x, steps, layout) if item.shortcut else (x, layout)
+            body, layout = _run(item.layers, params, x, steps, layout)
+            x = body + shortcut
         elif isinstance(item, Concat):
-            outputs = [_run(branch, params, x, steps) if branch else x for branch in item.branches()]
-            axis = 1 if _last_layout(item, steps, x) == "map" else -1
-            x = np.concatenate(outputs, axis=axis)
+            outputs = [_run(branch, params, x, steps, layout) for branch in item.branches()]
+            layout = outputs[0][1]
+            x = np.concatenate([out for out, _ in outputs], axis=1 if layout == "map" else -1)
         else:
             prefix = item.name + "."
-            x = _layer(item, {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}, x, steps[item.name])
-    return x
-
-
-def _last_layout(block, steps, x):
-    """The layout a concat's branches end in (an all-empty concat keeps its input's)."""
-    for branch in block.branches():
-        layers = [layer for layer in _flat(branch)]
-        if layers:
-            return steps[layers[-1].name].output_layout
-    return "map" if x.ndim >= 3 else "vector"
-
-
-def _flat(items):
-    for item in items:
-        if isinstance(item, (Residual, Concat)):
-            for branch in item.branches():
-                yield from _flat(branch)
-        else:
-            yield item
+            step = steps[item.name]
+            x = _layer(item, {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}, x, step)
+            layout = step.output_layout
+    return x, layout
 
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])

@@ -21,11 +21,12 @@ import nbunify.layers as L
 from nbunify.codegen import class_name
 from nbunify.spec import Sequential, SpecError
 from golden_files import check_golden
-from reference_specs import REFERENCE_SPECS, random_inputs, random_weights
+from reference_specs import COVERAGE_SPECS, REFERENCE_SPECS, random_inputs, random_weights
+from test_backend_torch import EDGE_SPECS
 
 SPEC_NAMES = sorted(REFERENCE_SPECS)
-
-
+#: every spec whose generated code must compute the built model's function
+EXECUTED = {**REFERENCE_SPECS, **COVERAGE_SPECS, **EDGE_SPECS}
 
 
 def generated_model(spec: Sequential, text: str) -> torch.nn.Module:
@@ -63,11 +64,20 @@ def unusual_specs() -> list[Sequential]:
         Sequential([L.Conv2d(2, (3, 1), stride=(2, 1), padding=(1, 0), dilation=(1, 2)), L.AvgPool2d((2, 1)),
                     L.Residual([L.Flatten(), L.Dense(10)], shortcut=[L.Flatten()])], input_shape=(1, 6, 5),
                    name="OrderedDict"),
+        # helper classes named like the model class; a recurrent layer last, so forward ends in ``return x``
+        Sequential([L.Residual([L.LSTM(3, return_sequences=True)], shortcut=[L.Dense(3)]), L.LSTM(2, return_sequences=True)],
+                   input_shape=(5, 4), name="LSTM"),
+        Sequential([L.Concat([L.Transpose(), L.Transpose()], [L.Reshape((5, 4))]), L.Transpose(),
+                    L.Conv1d(3, 2, stride=2, padding="same")], input_shape=(5, 4), name="transpose"),
+        Sequential([L.Embedding(9, 4), L.Residual([L.MultiHeadAttention(2, dropout=0.1)]), L.MultiHeadAttention(4),
+                    L.Concat([L.GlobalAvgPool1d()], [L.Flatten(), L.Dense(4)]), L.Reshape((2, 4)),
+                    L.GRU(2, bidirectional=True)],
+                   input_shape=(6,), name="SelfAttention"),
     ]
 
 
 def all_specs() -> list[Sequential]:
-    return [REFERENCE_SPECS[name]() for name in SPEC_NAMES] + unusual_specs()
+    return [make() for make in EXECUTED.values()] + unusual_specs()
 
 
 @pytest.mark.parametrize("name", SPEC_NAMES)
@@ -75,9 +85,9 @@ def test_generated_code_matches_the_golden_file(name):
     check_golden(f"code/torch/{name}.py", nu.code(REFERENCE_SPECS[name](), "torch").text)
 
 
-@pytest.mark.parametrize("name", SPEC_NAMES)
+@pytest.mark.parametrize("name", list(EXECUTED))
 def test_generated_model_loads_the_built_state_dict_and_computes_the_same_outputs(name):
-    assert_same_function(REFERENCE_SPECS[name]())
+    assert_same_function(EXECUTED[name]())
 
 
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda spec: spec.name)
@@ -103,6 +113,37 @@ def test_the_generated_file_runs_as_a_script(tmp_path):
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "torch.Size([2, 10])"
+
+
+def test_a_token_model_runs_as_a_script_on_random_ids(tmp_path):
+    path = nu.code(REFERENCE_SPECS["lstm_text_classifier"](), "torch").save(tmp_path / "lstm.py")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "torch.Size([2, 4])"
+    assert "x = torch.randint(0, 40, (2, 12))" in path.read_text()
+
+
+def test_sequence_steps_are_inline_at_the_top_level_and_helper_modules_inside_blocks():
+    top = nu.code(EXECUTED["conv1d_text"](), "torch").text
+    assert "x = x.transpose(1, 2)" in top and "x = x.mean(dim=1)" in top and "x, _ = self.simple_rnn_1(x)" in top
+    assert "x = self.multihead_attention_1(x, x, x, need_weights=False)[0]" in top
+    assert "x = F.softmax(self.conv1d_2(x), dim=1)" in top and 'nn.Softmax(dim=-1)' in top
+    assert "class Transpose" not in top and "dim=-1,\n        )" in top
+    inside = nu.code(EXECUTED["sequence_blocks"](), "torch").text
+    classes = [line.split("(")[0].removeprefix("class ") for line in inside.splitlines() if line.startswith("class ")]
+    assert classes == ["Residual", "Concat", "Transpose", "Mean", "LSTM", "GRU", "RNN", "SelfAttention", "SequenceBlocks"]
+    assert '("lstm_1", LSTM(8, 4, batch_first=True, bidirectional=True, return_sequences=True))' in inside
+    assert '("lstm_2", LSTM(21, 5, batch_first=True))' in inside
+    assert '("conv1d_1_pad", nn.ZeroPad1d((1, 2)))' in inside
+    blocks = nu.code(EXECUTED["map_blocks"](), "torch").text
+    assert '("reshape_2", nn.Unflatten(1, (4, 4)))' in blocks and '("reshape_3", Reshape(4, 4))' in blocks
+    assert "x = F.pad(x, (1, 2))  # (N, 2, 15)" in blocks
+
+
+def test_helper_classes_are_renamed_when_the_model_class_takes_their_name():
+    for spec, helper in zip(unusual_specs()[3:], ["LSTMLayer", "TransposeLayer", "SelfAttentionLayer"]):
+        text = nu.code(spec, "torch").text
+        assert f"class {helper}(" in text and f"class {class_name(spec)}(nn.Module)" in text
 
 
 def test_lenet5_takes_fewer_than_60_lines_of_code():

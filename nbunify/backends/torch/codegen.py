@@ -2,117 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import keyword
-from dataclasses import dataclass
-from typing import Any, Sequence, Union
+from typing import Any, Sequence
 
+from nbunify.backends.torch.constructors import RECURRENT, activation_module, constructor
+from nbunify.backends.torch.layout import block_output, feature_dim
+from nbunify.backends.torch.source import INDENT, WIDTH, Group, Node, render, shape_comment, shape_text, value, wrap
+from nbunify.backends.torch.templates import CONCAT_DIM, FUNCTIONS, HELPERS
 from nbunify.codegen import class_name
-from nbunify.spec import Block, Concat, Residual, Sequential, SpecError
+from nbunify.spec import Block, Concat, Residual, Sequential, SpecError, Step
 from nbunify.spec import layers as L
-
-WIDTH = 100
-INDENT = "    "
-SLOPE = "" if L.LEAKY_RELU_SLOPE == 0.01 else repr(L.LEAKY_RELU_SLOPE)  # 0.01 is torch's default
-
-# Activations as torch writes them inside forward ({F}: the torch.nn.functional alias) and as modules.
-FUNCTIONS = {"relu": "{F}.relu({x})", "leaky_relu": "{F}.leaky_relu({x}" + (SLOPE and ", " + SLOPE) + ")",
-             "gelu": "{F}.gelu({x})", "silu": "{F}.silu({x})", "tanh": "torch.tanh({x})",
-             "sigmoid": "torch.sigmoid({x})", "softmax": "{F}.softmax({x}, dim=1)"}
-MODULES = {"relu": "nn.ReLU()", "leaky_relu": f"nn.LeakyReLU({SLOPE})", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
-           "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()", "softmax": "nn.Softmax(dim=1)"}
-
-RESIDUAL = '''class {name}(nn.Module):
-    """body(x) + shortcut(x); the shortcut is the identity unless given."""
-
-    def __init__(self, body, shortcut=None):
-        super().__init__()
-        self.body = body
-        self.shortcut = nn.Identity() if shortcut is None else shortcut
-
-    def forward(self, x):
-        return self.body(x) + self.shortcut(x)
-'''
-
-CONCAT = '''class {name}(nn.Module):
-    """The outputs of parallel branches, concatenated along the channels."""
-
-    def __init__(self, *branches):
-        super().__init__()
-        self.branches = nn.ModuleList(branches)
-
-    def forward(self, x):
-        return torch.cat([branch(x) for branch in self.branches], dim=1)
-'''
-
-
-@dataclass(frozen=True)
-class Group:
-    """Source that breaks over lines when too long: ``opening`` items ``closing``, e.g. ``Concat(`` ... ``)``."""
-
-    opening: str
-    items: tuple[Node, ...]
-    closing: str
-    compact: bool = False  # arguments may share one line; layers of a Sequential never do
-
-
-Node = Union[str, Group]
-
-
-def wrap(prefix: str, node: Node, suffix: str = "") -> Node:
-    if isinstance(node, str):
-        return prefix + node + suffix
-    return Group(prefix + node.opening, node.items, node.closing + suffix, node.compact)
-
-
-def flat(node: Node) -> str:
-    if isinstance(node, str):
-        return node
-    return node.opening + ", ".join(flat(item) for item in node.items) + node.closing
-
-
-def render(node: Node, depth: int) -> list[str]:
-    """One line when it fits in WIDTH, else one item per line with a trailing comma (as black writes it)."""
-    pad = INDENT * depth
-    if isinstance(node, str) or len(pad + flat(node)) <= WIDTH:
-        return [pad + flat(node)]
-    inline = pad + INDENT + ", ".join(flat(item) for item in node.items)
-    if node.compact and len(inline) <= WIDTH:
-        return [pad + node.opening, inline, pad + node.closing]
-    items = [line for item in node.items for line in render(wrap("", item, ","), depth + 1)]
-    return [pad + node.opening, *items, pad + node.closing]
-
-
-def value(argument: Any) -> str:
-    if isinstance(argument, str):
-        return json.dumps(argument)
-    if isinstance(argument, tuple):
-        return "(" + ", ".join(value(item) for item in argument) + ")"
-    return repr(float(argument)) if isinstance(argument, float) else repr(argument)  # not np.float64(...)
-
-
-def call(function: str, *positional: Any, **keywords: Any) -> Group:
-    """``function(a, b, key=value)``; keywords given as None are left out (torch's default applies)."""
-    arguments = [value(item) for item in positional]
-    arguments += [f"{key}={value(item)}" for key, item in keywords.items() if item is not None]
-    return Group(f"{function}(", tuple(arguments), ")", compact=True)
-
-
-def compact(pair: Sequence[int], default: int | None = None) -> int | tuple[int, ...] | None:
-    """(3, 3) -> 3, (3, 1) -> (3, 1); None when both equal ``default``."""
-    pair = (pair, pair) if isinstance(pair, int) else tuple(pair)
-    if pair[0] == pair[1]:
-        return None if pair[0] == default else pair[0]
-    return pair
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    return "(N, " + ", ".join(str(size) for size in shape) + ")"
-
-
-def shape_comment(shape: Sequence[int]) -> str:
-    return "  # " + shape_text(shape)
+from nbunify.spec.layers import Shape
 
 
 def generate(spec: Sequential) -> str:
@@ -121,18 +22,27 @@ def generate(spec: Sequential) -> str:
 
 
 class Writer:
-    """Writes one spec; remembers which imports and helper classes the text needs."""
+    """Writes one spec; remembers which imports and helper classes the text needs.
+
+    At the top level, forward writes what a torch engineer writes inline (``x, _ = self.lstm_1(x)``,
+    ``x = x.transpose(1, 2)``); inside residual/concat blocks every layer must be an ``nn.Sequential`` child,
+    so the same steps become the small helper modules of ``templates.HELPERS`` (emitted only when used).
+    """
 
     def __init__(self, spec: Sequential) -> None:
         self.spec = spec
         self.steps = {id(step.layer): step for step in spec.steps}
         self.model = class_name(spec)
         self.used: set[str] = set()
+        self.concat_dims: set[int] = set()
         # The model class must not shadow a name the module itself uses.
         self.functional = "nn.functional" if self.model == "F" else "F"
         self.ordered_dict = "collections.OrderedDict" if self.model == "OrderedDict" else "OrderedDict"
-        self.residual = "ResidualBlock" if self.model == "Residual" else "Residual"
-        self.concat = "ConcatBlock" if self.model == "Concat" else "Concat"
+
+    def helper(self, name: str) -> str:
+        """The class name helper ``name`` has in this file (renamed if the model class takes it); marks it used."""
+        self.used.add(name)
+        return name if name != self.model else name + ("Block" if name in ("Residual", "Concat") else "Layer")
 
     def module(self) -> str:
         model = self.model_class()  # first: it records the imports and helpers it needs
@@ -144,37 +54,48 @@ class Writer:
         if "F" in self.used and self.functional == "F":
             imports.append("import torch.nn.functional as F")
         imports.append("from torch import nn")
-        helpers = [RESIDUAL.format(name=self.residual)] if "Residual" in self.used else []
-        helpers += [CONCAT.format(name=self.concat)] if "Concat" in self.used else []
-        shapes = f"{shape_text(self.spec.input_shape)} -> {shape_text(self.spec.output_shape)}"
+        helpers = [(CONCAT_DIM if name == "Concat" and -1 in self.concat_dims else text).format(name=self.helper(name))
+                   for name, text in HELPERS.items() if name in self.used]
+        tokens = " token ids" if self.spec.input_layout == "tokens" else ""
+        shapes = f"{shape_text(self.spec.input_shape)}{tokens} -> {shape_text(self.spec.output_shape)}"
         docstring = f"{self.spec.name} as a PyTorch model, written by nbunify: {shapes}."
         docstring = '"""' + docstring.replace("\\", "\\\\").replace('"', '\\"') + '"""'
         main = (f'if __name__ == "__main__":\n    model = {self.model}().eval()\n'
-                f"    x = torch.randn{value((2, *self.spec.input_shape))}\n    with torch.no_grad():\n"
+                f"    x = {self.example_input()}\n    with torch.no_grad():\n"
                 f"        print(model(x).shape)  # torch.Size({list((2, *self.spec.output_shape))})\n")
         head = docstring + "\n\n" + "\n".join(imports) + "\n"
         return "\n\n".join([head, *helpers, model, main])
 
+    def example_input(self) -> str:
+        batch = value((2, *self.spec.input_shape))
+        if self.spec.input_layout != "tokens":
+            return f"torch.randn{batch}"
+        vocabulary = next(step.layer.num_embeddings for step in self.spec.steps if step.input_layout == "tokens")
+        return f"torch.randint(0, {vocabulary}, {batch})"
+
     def model_class(self) -> str:
         attributes: list[str] = []
         forward: list[tuple[str, str]] = []  # (statement, trailing comment)
-        shape = self.spec.input_shape
+        shape, layout = self.spec.input_shape, self.spec.input_layout
         for item in self.spec.layers:
             if isinstance(item, Block):
                 self.check_attribute(item.name)
-                attributes += render(wrap(f"self.{item.name} = ", self.block(item)), 2)
-                shape = self.output_shape(item, shape)
+                attributes += render(wrap(f"self.{item.name} = ", self.block(item, shape, layout)), 2)
+                shape, layout = block_output(item, self.steps, shape, layout)
                 forward.append((f"x = self.{item.name}(x)", shape_comment(shape)))
                 continue
             step = self.steps[id(item)]
-            attribute, statements = self.layer(item, step.input_shape, step.output_shape)
+            attribute, statements = self.layer(item, step)
             if attribute is not None:
                 self.check_attribute(item.name)
                 attributes += render(wrap(f"self.{item.name} = ", attribute), 2)
             forward += statements
-            shape = step.output_shape
-        last, comment = forward.pop()
-        forward.append(("return " + last.removeprefix("x = "), comment))
+            shape, layout = step.output_shape, step.output_layout
+        last, comment = forward[-1]
+        if last.startswith("x = "):
+            forward[-1] = ("return " + last.removeprefix("x = "), comment)
+        else:  # x, _ = self.lstm_1(x)
+            forward.append(("return x", ""))
         # a shape comment that would overflow the line is left out
         body = [INDENT * 2 + statement + (comment if len(INDENT * 2 + statement + comment) <= WIDTH else "")
                 for statement, comment in forward]
@@ -182,114 +103,120 @@ class Writer:
                  *attributes, "", f"{INDENT}def forward(self, x):", *body]
         return "\n".join(lines) + "\n"
 
-    def layer(self, layer: L.Layer, shape: tuple[int, ...], output: tuple[int, ...]) -> tuple[Node | None, list]:
+    def layer(self, layer: L.Layer, step: Step) -> tuple[Node | None, list[tuple[str, str]]]:
         """The attribute (None for a stateless step) and the forward statements of a top-level layer."""
+        comment = shape_comment(step.output_shape)
+        inline = self.inline(layer, step)
+        if inline is not None:
+            return None, [(f"x = {inline}", comment)]
+        module, name = constructor(layer, step, self.helper), layer.name
+        if isinstance(layer, tuple(RECURRENT)):
+            return module, self.recurrent(layer, step)
+        if isinstance(layer, L.MultiHeadAttention):
+            return module, [(f"x = self.{name}(x, x, x, need_weights=False)[0]", comment)]
         statements: list[tuple[str, str]] = []
-        if isinstance(layer, L.Flatten):
-            return None, [("x = torch.flatten(x, 1)", shape_comment(output))]
-        if isinstance(layer, L.Activation):
-            return None, [(f"x = {self.function(layer.function, 'x')}", shape_comment(output))]
-        expression = f"self.{layer.name}(x)"
-        if isinstance(layer, L.GlobalAvgPool2d):
+        expression = f"self.{name}(x)"
+        if isinstance(layer, (L.GlobalAvgPool2d, L.GlobalAvgPool1d)):
             expression = f"torch.flatten({expression}, 1)"
-        padding = self.asymmetric_padding(layer, shape)
+        padding = self.asymmetric_padding(layer, step.input_shape)
         if padding is not None:
             self.used.add("F")
-            padded = (shape[0], shape[1] + padding[2] + padding[3], shape[2] + padding[0] + padding[1])
-            statements += [("# TensorFlow's \"same\": the odd extra padding row/column goes at the bottom/right", ""),
-                           (f"x = {self.functional}.pad(x, {value(padding)})", shape_comment(padded))]
-        if getattr(layer, "activation", None) is not None:
-            expression = self.function(layer.activation, expression)
-        return self.main_module(layer, shape), [*statements, (f"x = {expression}", shape_comment(output))]
+            shape = step.input_shape
+            if len(padding) == 2:
+                padded: Shape = (shape[0], shape[1] + sum(padding))
+                note = "# TensorFlow's \"same\": the odd extra padding step goes at the end"
+            else:
+                padded = (shape[0], shape[1] + padding[2] + padding[3], shape[2] + padding[0] + padding[1])
+                note = "# TensorFlow's \"same\": the odd extra padding row/column goes at the bottom/right"
+            statements += [(note, ""), (f"x = {self.functional}.pad(x, {value(padding)})", shape_comment(padded))]
+        if getattr(layer, "activation", None) is not None and not isinstance(layer, L.TransformerEncoder):
+            expression = self.function(layer.activation, expression, step.output_layout)
+        return module, [*statements, (f"x = {expression}", comment)]
 
-    def main_module(self, layer: L.Layer, shape: tuple[int, ...]) -> Node:
-        """The torch module of the layer itself (no padding, activation or flatten around it)."""
-        if isinstance(layer, L.Dense):
-            return call("nn.Linear", shape[-1], layer.units, bias=None if layer.use_bias else False)
-        if isinstance(layer, L.Conv2d):
-            top, bottom, left, right = layer.explicit_padding(shape)
-            stride = compact(layer.stride, default=1)
-            padding = compact((top, left), default=0) if (top, left) == (bottom, right) else None
-            if layer.padding == "same" and stride is None and (top, left) == (bottom, right):
-                padding = "same"  # torch's own "same" takes stride 1 and pads both sides equally
-            return call("nn.Conv2d", shape[0], layer.filters, kernel_size=compact(layer.kernel_size), stride=stride,
-                        padding=padding, dilation=compact(layer.dilation, default=1),
-                        groups=layer.groups if layer.groups != 1 else None, bias=None if layer.use_bias else False)
-        if isinstance(layer, L.BatchNorm):
-            return call("nn.BatchNorm1d" if len(shape) == 1 else "nn.BatchNorm2d", shape[0],
-                        eps=layer.epsilon if layer.epsilon != 1e-5 else None,
-                        momentum=layer.momentum if layer.momentum != 0.1 else None)
-        if isinstance(layer, (L.MaxPool2d, L.AvgPool2d)):
-            kernel = compact(layer.kernel_size)
-            stride = compact(layer.strides())
-            return call(f"nn.{type(layer).__name__}", kernel, stride=stride if stride != kernel else None)
-        if isinstance(layer, (L.GlobalAvgPool2d, L.Flatten)):
-            return "nn.AdaptiveAvgPool2d(1)" if isinstance(layer, L.GlobalAvgPool2d) else "nn.Flatten()"
-        if isinstance(layer, L.Dropout):
-            return call("nn.Dropout", p=layer.rate if layer.rate != 0.5 else None)
+    def inline(self, layer: L.Layer, step: Step) -> str | None:
+        """The expression forward writes for a stateless step that needs no module, else None."""
+        if isinstance(layer, L.Flatten):
+            return "torch.flatten(x, 1)"
         if isinstance(layer, L.Activation):
-            return MODULES[layer.function]
-        raise layer.fail(f"the torch code generator cannot write layers of kind {layer.KIND!r} yet")
+            return self.function(layer.function, "x", step.output_layout)
+        if isinstance(layer, L.Reshape):
+            return f"x.reshape(x.shape[0], {', '.join(map(str, step.output_shape))})"
+        if isinstance(layer, L.Transpose):
+            return "x.transpose(1, 2)"
+        if isinstance(layer, L.GlobalAvgPool1d) and step.input_layout == "sequence":
+            return "x.mean(dim=1)"
+        return None
 
-    def children(self, items: Sequence[Any]) -> list[tuple[str, Node]]:
+    @staticmethod
+    def recurrent(layer: Any, step: Step) -> list[tuple[str, str]]:
+        """``x, _ = self.lstm_1(x)`` for the sequence, else the last hidden state of each direction from h_n."""
+        comment = shape_comment(step.output_shape)
+        if layer.return_sequences:
+            return [(f"x, _ = self.{layer.name}(x)", comment)]
+        state = "(h, _)" if isinstance(layer, L.LSTM) else "h"
+        directions = 2 if layer.bidirectional else 1
+        last = "torch.cat([h[-2], h[-1]], dim=1)" if layer.bidirectional else "h[-1]"
+        return [(f"_, {state} = self.{layer.name}(x)", f"  # h: ({directions}, N, {layer.units})"),
+                (f"x = {last}", comment)]
+
+    def children(self, items: Sequence[Any], shape: Shape, layout: str) -> list[tuple[str, Node]]:
         """(name, module) in the order and with the names ``build`` gives an ``nn.Sequential``'s children."""
         result: list[tuple[str, Node]] = []
         for item in items:
             if isinstance(item, Block):
-                result.append((item.name, self.block(item)))
-                continue
-            shape = self.steps[id(item)].input_shape
-            padding = self.asymmetric_padding(item, shape)
-            if padding is not None:
-                result.append((f"{item.name}_pad", f"nn.ZeroPad2d({value(padding)})"))
-            result.append((item.name, self.main_module(item, shape)))
-            if getattr(item, "activation", None) is not None:
-                result.append((f"{item.name}_{item.activation}", MODULES[item.activation]))
-            if isinstance(item, L.GlobalAvgPool2d):
-                result.append((f"{item.name}_flatten", "nn.Flatten()"))
+                result.append((item.name, self.block(item, shape, layout)))
+            else:
+                step = self.steps[id(item)]
+                padding = self.asymmetric_padding(item, step.input_shape)
+                if padding is not None:
+                    result.append((f"{item.name}_pad", f"nn.ZeroPad{len(padding) // 2}d({value(padding)})"))
+                result.append((item.name, constructor(item, step, self.helper, inside=True)))
+                if getattr(item, "activation", None) is not None and not isinstance(item, L.TransformerEncoder):
+                    function = activation_module(item.activation, step.output_layout)
+                    result.append((f"{item.name}_{item.activation}", function))
+                if isinstance(item, L.GlobalAvgPool2d) or (isinstance(item, L.GlobalAvgPool1d) and step.input_layout == "map"):
+                    result.append((f"{item.name}_flatten", "nn.Flatten()"))
+            shape, layout = block_output(item, self.steps, shape, layout)
         names = [name for name, _ in result]
         for name in names:
             if names.count(name) > 1:
                 raise SpecError(f"the torch backend names two modules {name!r}: rename the layer {name!r} in the spec")
         return result
 
-    def branch(self, items: Sequence[Any]) -> Node:
+    def branch(self, items: Sequence[Any], shape: Shape, layout: str) -> Node:
         if not items:
             return "nn.Identity()"
         self.used.add("OrderedDict")
-        children = tuple(wrap(f"({json.dumps(name)}, ", module, ")") for name, module in self.children(items))
+        children = tuple(wrap(f"({json.dumps(name)}, ", module, ")")
+                         for name, module in self.children(items, shape, layout))
         return Group(f"nn.Sequential({self.ordered_dict}([", children, "]))")
 
-    def block(self, block: Block) -> Node:
+    def block(self, block: Block, shape: Shape, layout: str) -> Node:
         if isinstance(block, Residual):
-            self.used.add("Residual")
-            parts = [wrap("body=", self.branch(block.layers))]
-            parts += [wrap("shortcut=", self.branch(block.shortcut))] if block.shortcut else []
-            return Group(f"{self.residual}(", tuple(parts), ")")
+            parts = [wrap("body=", self.branch(block.layers, shape, layout))]
+            parts += [wrap("shortcut=", self.branch(block.shortcut, shape, layout))] if block.shortcut else []
+            return Group(f"{self.helper('Residual')}(", tuple(parts), ")")
         if isinstance(block, Concat):
-            self.used.add("Concat")
-            return Group(f"{self.concat}(", tuple(self.branch(branch) for branch in block.branches()), ")")
+            dim = feature_dim(block_output(block, self.steps, shape, layout)[1])
+            self.concat_dims.add(dim)
+            parts = [self.branch(branch, shape, layout) for branch in block.branches()]
+            return Group(f"{self.helper('Concat')}(", (*parts, *([f"dim={dim}"] if dim != 1 else [])), ")")
         raise block.fail("the torch code generator cannot write this kind of block yet")
 
-    def output_shape(self, item: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
-        if not isinstance(item, Block):
-            return self.steps[id(item)].output_shape
-        outputs = [functools.reduce(lambda before, inner: self.output_shape(inner, before), branch, shape)
-                   for branch in item.branches()]
-        return outputs[0] if isinstance(item, Residual) else (sum(out[0] for out in outputs), *outputs[0][1:])
-
-    def function(self, activation: str, argument: str) -> str:
+    def function(self, activation: str, argument: str, layout: str) -> str:
         if "{F}" in FUNCTIONS[activation]:
             self.used.add("F")
-        return FUNCTIONS[activation].format(F=self.functional, x=argument)
+        return FUNCTIONS[activation].format(F=self.functional, x=argument, dim=feature_dim(layout))
 
     @staticmethod
-    def asymmetric_padding(layer: L.Layer, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
-        """(left, right, top, bottom) for F.pad / nn.ZeroPad2d when a convolution pads unevenly, else None."""
-        if not isinstance(layer, L.Conv2d):
+    def asymmetric_padding(layer: L.Layer, shape: Shape) -> tuple[int, ...] | None:
+        """(left, right[, top, bottom]) for F.pad / nn.ZeroPad1d/2d when a convolution pads unevenly, else None."""
+        if not isinstance(layer, (L.Conv1d, L.Conv2d)):
             return None
-        top, bottom, left, right = layer.explicit_padding(shape)
-        return None if (top, left) == (bottom, right) else (left, right, top, bottom)
+        pads = layer.pads(shape)
+        if all(before == after for before, after in pads):
+            return None
+        return tuple(size for before_after in reversed(pads) for size in before_after)  # last axis first, as F.pad
 
     @staticmethod
     def check_attribute(name: str) -> None:
