@@ -120,7 +120,8 @@ def _conv_transpose2d(layer, p, x, output_shape):
     weight, (sh, sw), (ph, pw) = p["weight"], _pair(layer.stride), _pair(layer.padding)
     n, _, height, width = x.shape
     kh, kw = weight.shape[2:]
-    full = np.zeros((n, weight.shape[1], (height - 1) * sh + kh + ph + 1, (width - 1) * sw + kw + pw + 1))
+    oh, ow = _pair(layer.output_padding)
+    full = np.zeros((n, weight.shape[1], (height - 1) * sh + kh + oh, (width - 1) * sw + kw + ow))
     for a in range(kh):
         for b in range(kw):
             full[:, :, a: a + sh * (height - 1) + 1: sh, b: b + sw * (width - 1) + 1: sw] += \

@@ -17,14 +17,14 @@ from nbunify.frameworks import load
 from nbunify.spec import Sequential, SpecError
 from nbunify.spec.layers import Layer
 from golden_files import check_golden
-from reference_specs import REFERENCE_SPECS, lenet5, random_inputs, random_weights
+from reference_specs import COVERAGE_SPECS, REFERENCE_SPECS, lenet5, random_inputs, random_weights
+from test_backend_paddle import EXTRA_SPECS, recurrent_blocks
 
 paddle = load("paddle")
 
 TESTS = Path(__file__).resolve().parent
 SPEC_NAMES = sorted(REFERENCE_SPECS)
-
-
+ALL_SPECS = {**REFERENCE_SPECS, **COVERAGE_SPECS, **EXTRA_SPECS}
 
 
 def generated_model(spec: Sequential):
@@ -39,9 +39,9 @@ def test_text_matches_the_golden_file(name):
     check_golden(f"code/paddle/{name}.py", nu.code(REFERENCE_SPECS[name](), "paddle").text)
 
 
-@pytest.mark.parametrize("name", SPEC_NAMES)
+@pytest.mark.parametrize("name", ALL_SPECS)
 def test_text_is_formatted(name):
-    text = nu.code(REFERENCE_SPECS[name](), "paddle").text
+    text = nu.code(ALL_SPECS[name](), "paddle").text
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 100
     assert all((len(line) - len(line.lstrip(" "))) % 4 == 0 and "\t" not in line for line in lines)
@@ -49,9 +49,9 @@ def test_text_is_formatted(name):
     compile(text, name, "exec")
 
 
-@pytest.mark.parametrize("name", SPEC_NAMES)
+@pytest.mark.parametrize("name", ALL_SPECS)
 def test_generated_model_loads_the_built_weights_and_computes_the_same(name):
-    spec = REFERENCE_SPECS[name]()
+    spec = ALL_SPECS[name]()
     built = nu.build(spec, "paddle", weights=random_weights(spec))
     model = generated_model(spec)
     built_state = built.state_dict()
@@ -67,13 +67,13 @@ def test_generated_model_loads_the_built_weights_and_computes_the_same(name):
     assert np.abs(got - expected).max() <= 1e-6
 
 
-def test_a_generated_file_runs_as_a_script(tmp_path):
-    spec = REFERENCE_SPECS["residual_cnn"]()
-    script = nu.code(spec, "paddle").save(tmp_path / "residual_cnn.py")
+@pytest.mark.parametrize("name, shape", [("residual_cnn", "[2, 10]"), ("lstm_text_classifier", "[2, 4]")])
+def test_a_generated_file_runs_as_a_script(tmp_path, name, shape):
+    script = nu.code(REFERENCE_SPECS[name](), "paddle").save(tmp_path / f"{name}.py")
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "[2, 10]" in result.stdout.strip().splitlines()[-1]
+    assert shape in result.stdout.strip().splitlines()[-1]
 
 
 def test_lenet5_is_short():
@@ -105,6 +105,49 @@ def test_layer_arguments_use_paddle_spellings():
     model.set_state_dict(nu.build(spec, "paddle", weights=random_weights(spec)).state_dict())
     model.eval()
     assert tuple(model(paddle.to_tensor(random_inputs(spec))).shape) == (4, 2)
+
+
+def test_sequence_layers_use_paddle_spellings():
+    text = nu.code(COVERAGE_SPECS["conv1d_text"](), "paddle").text
+    assert "self.conv1d_1 = nn.Conv1D(8, 12, kernel_size=4, stride=2, padding=1)" in text
+    assert "nn.Conv1D(12, 12, kernel_size=3, padding=2, dilation=2, groups=4)" in text
+    assert "x = x.transpose([0, 2, 1])  # [N, 8, 30]" in text and "x = x.mean(axis=1)  # [N, 16]" in text
+    assert "x = F.softmax(self.conv1d_2(x), axis=1)" in text  # a map's channels
+    assert '("dense_1_softmax", nn.Softmax(axis=-1))' in text and "axis=-1," in text  # a sequence's features
+    assert 'nn.SimpleRNN(12, 6, direction="bidirect")' in text and "x, _ = self.simple_rnn_1(x)" in text
+    assert "x = self.multihead_attention_1(x, x, x)" in text
+    assert "nn.LayerNorm(16, epsilon=0.001)" in text and "outputs = model(paddle.randint(0, 25, [2, 30]))" in text
+    series = nu.code(COVERAGE_SPECS["time_series"](), "paddle").text
+    assert "nn.Conv1D(6, 3, kernel_size=4, padding=[1, 2])" in series
+    assert "_, (h, _) = self.lstm_1(x)\n        x = paddle.concat([h[-2], h[-1]], axis=-1)  # [N, 14]" in series
+    decoder = nu.code(COVERAGE_SPECS["decoder"](), "paddle").text
+    assert "x = x.reshape([x.shape[0], 2, 4, 4])  # [N, 2, 4, 4]" in decoder
+    assert "nn.Conv2DTranspose(\n            4, 3, kernel_size=[2, 3], stride=[2, 1], bias_attr=False\n        )" in decoder
+
+
+def test_only_the_helper_classes_a_model_uses_are_written():
+    plain = nu.code(REFERENCE_SPECS["lstm_text_classifier"](), "paddle").text
+    assert "class LSTM" not in plain and "class Concat" not in plain and "_, (h, _) = self.lstm_2(x)" in plain
+    text = nu.code(recurrent_blocks(), "paddle").text
+    classes = [line.split("(")[0][len("class "):] for line in text.splitlines() if line.startswith("class ")]
+    assert classes == ["Residual", "Concat", "Transpose", "SimpleRNN", "LSTM", "GRU", "RecurrentBlocks"]
+    assert '("lstm_1", LSTM(6, 3, direction="bidirect", return_sequences=True))' in text
+    assert '("gru_2", GRU(8, 3, direction="bidirect"))' in text
+
+
+def test_a_helper_class_the_model_class_would_shadow_is_renamed():
+    spec = Sequential([L.Concat([L.Dense(2)], [L.Dense(3)]), L.Dense(1)], input_shape=(4,), name="concat")
+    text = nu.code(spec, "paddle").text
+    assert "class ConcatLayer(nn.Layer):" in text and "self.concat_1 = ConcatLayer(" in text
+    model = generated_model(spec)
+    model.set_state_dict(nu.build(spec, "paddle", weights=random_weights(spec)).state_dict())
+    assert tuple(model(paddle.to_tensor(random_inputs(spec))).shape) == (4, 1)
+
+
+def test_a_layer_norm_epsilon_paddle_refuses_is_an_error_in_code_too():
+    spec = Sequential([L.LayerNorm(epsilon=0.01)], input_shape=(3, 5), name="wide_epsilon")
+    with pytest.raises(SpecError, match="layer 'layernorm_1' \\(layernorm\\) has epsilon=0.01.*give epsilon <= 0.001"):
+        nu.code(spec, "paddle")
 
 
 def test_a_layer_without_paddle_source_is_named_in_the_error():

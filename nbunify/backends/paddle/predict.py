@@ -12,9 +12,13 @@ paddle = load("paddle")
 
 
 def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
-    """``model(inputs)`` in eval mode under ``paddle.no_grad()``; every layer's training flag is restored after."""
-    inputs = np.ascontiguousarray(inputs, dtype=np.float32)
+    """``model(inputs)`` in eval mode under ``paddle.no_grad()``; every layer's training flag is restored after.
+
+    Inputs are float32, or int64 token ids for a spec whose input is tokens (an nn.Embedding looks them up as is).
+    """
     spec = getattr(model, "_nbunify_spec", None)
+    dtype = np.int64 if spec is not None and spec.input_dtype == "int64" else np.float32
+    inputs = np.ascontiguousarray(inputs, dtype=dtype)
     if spec is not None and tuple(inputs.shape[1:]) != tuple(spec.input_shape):
         raise ValueError(f"paddle: inputs of shape {inputs.shape} do not fit spec {spec.name!r}, which takes "
                          f"(batch, {', '.join(map(str, spec.input_shape))}) channels-first")

@@ -5,14 +5,16 @@ from paddle import nn
 
 
 class Concat(nn.Layer):
-    """Run parallel branches on the same input and concatenate their outputs on the channel axis."""
+    """Run parallel branches on the same input and concatenate their outputs on the feature axis
+    (1: a map's channels or a vector's features; -1: a sequence's features)."""
 
-    def __init__(self, *branches):
+    def __init__(self, *branches, axis=1):
         super().__init__()
         self.branches = nn.LayerList(list(branches))
+        self.axis = axis
 
     def forward(self, x):
-        return paddle.concat([branch(x) for branch in self.branches], axis=1)
+        return paddle.concat([branch(x) for branch in self.branches], axis=self.axis)
 
 
 class DepthwiseSeparableCnn(nn.Layer):
