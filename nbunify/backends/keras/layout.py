@@ -1,12 +1,12 @@
-"""Canonical (torch, channels-first) <-> keras (channels-last) layouts of tensors and weights."""
+"""Canonical (torch, channels-first) <-> keras layouts of tensors: maps are channels-last in keras, the rest as is."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nbunify.spec import layers as L
 from nbunify.spec.layers import Shape
 
 
@@ -14,8 +14,8 @@ from nbunify.spec.layers import Shape
 class KerasLayout:
     """What a keras build needs to map weights and outputs back to canonical order.
 
-    ``permutations[layer]`` is set for per-feature layers (Dense, BatchNorm) fed by the flatten of
-    a channels-last map: keras feature k holds canonical feature ``permutation[k]``.
+    ``permutations[layer]`` is set for per-feature layers (Dense, BatchNorm, LayerNorm) fed by the
+    flatten of a channels-last map: keras feature k holds canonical feature ``permutation[k]``.
     ``output_permutation`` does the same for the model output when it is such a flattened vector.
     """
 
@@ -23,111 +23,52 @@ class KerasLayout:
     output_permutation: np.ndarray | None = None
 
 
-def is_map(shape: Shape) -> bool:
-    """C x H x W tensors are built channels-last (H x W x C); every other rank keeps its axis order."""
-    return len(shape) == 3
+def is_map(layout: str) -> bool:
+    """Maps (C x L, C x H x W) are stored channels-last in keras; vectors, sequences and token ids as they are."""
+    return layout == "map"
 
 
-def keras_shape(shape: Shape) -> Shape:
-    """The per-sample keras shape of a canonical per-sample shape."""
-    return (*shape[1:], shape[0]) if is_map(shape) else tuple(shape)
+def keras_shape(shape: Shape, layout: str) -> Shape:
+    """The per-sample keras shape of a canonical per-sample ``shape`` laid out as ``layout``."""
+    return (*shape[1:], shape[0]) if is_map(layout) else tuple(shape)
 
 
-def channel_axis(shape: Shape) -> int:
-    """The keras axis (batch included) that holds a canonical tensor's channels or features."""
-    return -1 if is_map(shape) or len(shape) == 1 else 1
+def moves_channels(shape: Shape, layout: str) -> bool:
+    """Whether keras's channels-last storage orders the values differently from the canonical row-major order
+    (not for a single channel, nor for a single position)."""
+    return is_map(layout) and shape[0] > 1 and math.prod(shape[1:]) > 1
 
 
 def flatten_permutation(shape: Shape) -> np.ndarray:
-    """For a flattened H x W x C map of canonical C x H x W ``shape``: the canonical index at each keras position."""
-    channels, height, width = shape
-    return np.arange(channels * height * width).reshape(channels, height, width).transpose(1, 2, 0).ravel()
+    """For a flattened channels-last map of canonical (C, *spatial) ``shape``: the canonical index at each keras position."""
+    rank = len(shape)
+    return np.arange(math.prod(shape)).reshape(shape).transpose(*range(1, rank), 0).ravel()
 
 
-def to_keras_inputs(inputs: np.ndarray) -> np.ndarray:
-    """NCHW -> NHWC for batches of maps; other ranks unchanged."""
-    return np.ascontiguousarray(inputs.transpose(0, 2, 3, 1)) if inputs.ndim == 4 else inputs
+def channels_first(rank: int) -> tuple[int, ...]:
+    """keras.layers.Permute dims moving the last of ``rank`` axes first: (L, C) -> (C, L), (H, W, C) -> (C, H, W)."""
+    return (rank, *range(1, rank))
 
 
-def to_canonical_outputs(outputs: np.ndarray, permutation: np.ndarray | None) -> np.ndarray:
-    """NHWC -> NCHW for batches of maps; a flattened (permuted) vector back to canonical feature order."""
-    if outputs.ndim == 4:
-        return np.ascontiguousarray(outputs.transpose(0, 3, 1, 2))
+def channels_last(rank: int) -> tuple[int, ...]:
+    """keras.layers.Permute dims moving the first of ``rank`` axes last."""
+    return (*range(2, rank + 1), 1)
+
+
+def to_keras_inputs(inputs: np.ndarray, layout: str) -> np.ndarray:
+    """A batch of canonical inputs in keras's layout: maps channels-last ((N, C, L) -> (N, L, C), NCHW -> NHWC)."""
+    return np.ascontiguousarray(np.moveaxis(inputs, 1, -1)) if is_map(layout) else inputs
+
+
+def to_canonical_outputs(outputs: np.ndarray, layout: str, permutation: np.ndarray | None) -> np.ndarray:
+    """A batch of keras outputs in canonical layout: maps channels-first, a flattened (permuted) vector in canonical order."""
+    if is_map(layout):
+        return np.ascontiguousarray(np.moveaxis(outputs, -1, 1))
     if permutation is not None:
         canonical = np.empty_like(outputs)
         canonical[:, permutation] = outputs
         return canonical
     return outputs
-
-
-def _depthwise(layer: L.Layer, shape: Shape) -> bool:
-    return isinstance(layer, L.Conv2d) and layer.groups > 1 and layer.groups == shape[0]
-
-
-def to_keras(layer: L.Layer, shape: Shape, params: dict[str, np.ndarray], permutation: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Canonical parameters of ``layer`` (input ``shape``) -> {keras variable name: array}; exact copies."""
-    if isinstance(layer, L.Dense):
-        kernel = params["weight"].T
-        if permutation is not None:
-            kernel = kernel[permutation]
-        result = {"kernel": kernel}
-    elif isinstance(layer, L.Conv2d) and _depthwise(layer, shape):
-        weight = params["weight"]  # (C*m, 1, kh, kw); torch output channel o = c*m + mult index
-        channels = shape[0]
-        result = {"kernel": weight.reshape(channels, weight.shape[0] // channels, *weight.shape[2:]).transpose(2, 3, 0, 1)}
-    elif isinstance(layer, L.Conv2d):
-        result = {"kernel": params["weight"].transpose(2, 3, 1, 0)}  # OIHW -> HWIO
-    elif isinstance(layer, L.BatchNorm):
-        names = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean", "running_var": "moving_variance"}
-        order = permutation if permutation is not None else slice(None)
-        return {names[key]: np.ascontiguousarray(value[order], np.float32) for key, value in params.items()}
-    else:
-        return {}
-    if "bias" in params:
-        result["bias"] = params["bias"]
-    return {key: np.ascontiguousarray(value, np.float32) for key, value in result.items()}
-
-
-def to_canonical(layer: L.Layer, shape: Shape, values: dict[str, np.ndarray], permutation: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Keras variables of ``layer`` -> canonical parameters; the inverse of ``to_keras``."""
-    if isinstance(layer, L.Dense):
-        kernel = values["kernel"]
-        if permutation is not None:
-            unpermuted = np.empty_like(kernel)
-            unpermuted[permutation] = kernel
-            kernel = unpermuted
-        result = {"weight": kernel.T}
-    elif isinstance(layer, L.Conv2d) and _depthwise(layer, shape):
-        kernel = values["kernel"]  # (kh, kw, C, m)
-        result = {"weight": kernel.transpose(2, 3, 0, 1).reshape(-1, 1, *kernel.shape[:2])}
-    elif isinstance(layer, L.Conv2d):
-        result = {"weight": values["kernel"].transpose(3, 2, 0, 1)}  # HWIO -> OIHW
-    elif isinstance(layer, L.BatchNorm):
-        names = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var"}
-        result = {}
-        for key in ("gamma", "beta", "moving_mean", "moving_variance"):
-            value = values[key]
-            if permutation is not None:
-                value = np.empty_like(value)
-                value[permutation] = values[key]
-            result[names[key]] = value
-        return {key: np.ascontiguousarray(value, np.float32) for key, value in result.items()}
-    else:
-        return {}
-    if "bias" in values:
-        result["bias"] = values["bias"]
-    return {key: np.ascontiguousarray(value, np.float32) for key, value in result.items()}
-
-
-def activation_argument(function: str | None, shape: tuple[int, ...]) -> tuple[str | None, str | None]:
-    """(keras ``activation=`` string, activation needing a layer of its own) for build and codegen alike.
-
-    keras's "leaky_relu" string uses slope 0.2, and its "softmax" reduces the last axis, which is
-    not the channel axis of a channels-first sequence: those get a layer ``<name>_activation``.
-    """
-    if function == "leaky_relu" or (function == "softmax" and channel_axis(shape) != -1):
-        return None, function
-    return function, None
 
 
 def same_order(first: np.ndarray | None, second: np.ndarray | None) -> bool:

@@ -7,8 +7,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from nbunify.backends import NotBuiltByNbunifyError, spec_of
-from nbunify.backends.keras.layout import KerasLayout, to_canonical, to_keras
+from nbunify.backends.keras.layout import KerasLayout
+from nbunify.backends.keras.mapping import to_canonical, to_keras
+from nbunify.frameworks import load
 from nbunify.spec import Sequential, SpecError
+
+ENCODER = "nbunify>TransformerEncoder"  # keras's registered name of layers.TransformerEncoder
 
 
 def _spec_and_layout(model: Any) -> tuple[Sequential, KerasLayout]:
@@ -22,8 +26,28 @@ def _spec_and_layout(model: Any) -> tuple[Sequential, KerasLayout]:
     return spec, layout
 
 
-def _variables(model: Any, name: str) -> dict[str, Any]:
-    return {variable.name: variable for variable in model.get_layer(name).weights}
+def native_variables(layer: Any) -> dict[str, Any]:
+    """The variables of a keras layer under the keys mapping.py uses, found by structure, not by name.
+
+    Inside a Bidirectional both directions name their variables "kernel", so they are keyed
+    ``forward.kernel`` and ``backward.kernel``; attention and encoder sublayers are prefixed alike.
+    """
+    keras = load("keras")
+
+    def prefixed(prefix: str, sublayer: Any) -> dict[str, Any]:
+        return {f"{prefix}.{key}": variable for key, variable in native_variables(sublayer).items()}
+
+    if isinstance(layer, keras.layers.Bidirectional):
+        return {**prefixed("forward", layer.forward_layer), **prefixed("backward", layer.backward_layer)}
+    if isinstance(layer, keras.layers.RNN):
+        return {variable.name: variable for variable in layer.cell.weights}
+    if isinstance(layer, keras.layers.MultiHeadAttention):
+        return {**prefixed("query", layer.query_dense), **prefixed("key", layer.key_dense),
+                **prefixed("value", layer.value_dense), **prefixed("output", layer.output_dense)}
+    if keras.saving.get_registered_name(type(layer)) == ENCODER:  # nbunify's class, or generated code's copy of it
+        return {key: value for part in ("attention", "dense1", "dense2", "norm1", "norm2")
+                for key, value in prefixed(part, getattr(layer, part)).items()}
+    return {variable.name: variable for variable in layer.weights}
 
 
 def get_weights(model: Any) -> dict[str, np.ndarray]:
@@ -31,12 +55,14 @@ def get_weights(model: Any) -> dict[str, np.ndarray]:
     spec, layout = _spec_and_layout(model)
     result: dict[str, np.ndarray] = {}
     for step in spec.steps:
-        if not step.layer.parameters(step.input_shape):
+        parameters = step.layer.parameters(step.input_shape)
+        if not parameters:
             continue
-        values = {key: np.asarray(variable.numpy()) for key, variable in _variables(model, step.layer.name).items()}
-        permutation = layout.permutations.get(step.layer.name)
-        for key, value in to_canonical(step.layer, step.input_shape, values, permutation).items():
-            result[f"{step.layer.name}.{key}"] = value
+        variables = native_variables(model.get_layer(step.layer.name))
+        values = {key: np.asarray(variable.numpy()) for key, variable in variables.items()}
+        canonical = to_canonical(step.layer, step.input_shape, values, layout.permutations.get(step.layer.name))
+        for key in parameters:
+            result[f"{step.layer.name}.{key}"] = canonical[key]
     return result
 
 
@@ -57,6 +83,6 @@ def set_weights(model: Any, weights: Mapping[str, np.ndarray]) -> None:
         for key, value in canonical.items():
             if value.shape != parameters[key].shape:
                 raise SpecError(f"weight '{name}.{key}' has shape {value.shape}, the spec needs {parameters[key].shape}")
-        variables = _variables(model, name)
+        variables = native_variables(model.get_layer(name))
         for key, value in to_keras(step.layer, step.input_shape, canonical, layout.permutations.get(name)).items():
             variables[key].assign(value)

@@ -12,12 +12,12 @@ def build_depthwise_separable_cnn():
     x = layers.Activation("silu", name="activation_1")(x)
     x = layers.Conv2D(16, 1, name="conv2d_3")(x)
     x = layers.LeakyReLU(negative_slope=0.01, name="conv2d_3_activation")(x)
-    x = layers.ZeroPadding2D(1, name="conv2d_4_pad")(x)
-    x = layers.DepthwiseConv2D(3, depth_multiplier=2, name="conv2d_4")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, name="conv2d_4")(x)
     x = layers.Activation("sigmoid", name="activation_2")(x)
     branch_1 = layers.Conv2D(4, 1, name="conv2d_5")(x)
-    branch_2 = layers.ZeroPadding2D(2, name="conv2d_6_pad")(x)
-    branch_2 = layers.Conv2D(4, 3, dilation_rate=2, activation="relu", name="conv2d_6")(branch_2)
+    branch_2 = layers.Conv2D(
+        4, 3, padding="same", dilation_rate=2, activation="relu", name="conv2d_6"
+    )(x)
     x = layers.Concatenate(name="concat_1")([branch_1, branch_2, x])
     x = layers.GlobalAveragePooling2D(name="global_avgpool2d_1")(x)
     outputs = layers.Dense(10, name="dense_1")(x)

@@ -6,8 +6,7 @@ from keras import layers
 
 def build_lenet5():
     inputs = keras.Input(shape=(28, 28, 1))
-    x = layers.ZeroPadding2D(2, name="conv2d_1_pad")(inputs)
-    x = layers.Conv2D(6, 5, activation="relu", name="conv2d_1")(x)
+    x = layers.Conv2D(6, 5, padding="same", activation="relu", name="conv2d_1")(inputs)
     x = layers.MaxPooling2D(2, name="maxpool2d_1")(x)
     x = layers.Conv2D(16, 5, activation="relu", name="conv2d_2")(x)
     x = layers.MaxPooling2D(2, name="maxpool2d_2")(x)

@@ -6,17 +6,14 @@ from keras import layers
 
 def build_residual_cnn():
     inputs = keras.Input(shape=(16, 16, 3))
-    x = layers.ZeroPadding2D(1, name="conv2d_1_pad")(inputs)
-    x = layers.Conv2D(8, 3, name="conv2d_1")(x)
+    x = layers.Conv2D(8, 3, padding="same", name="conv2d_1")(inputs)
     x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="batchnorm_1")(x)
     x = layers.Activation("relu", name="activation_1")(x)
     shortcut = x
-    x = layers.ZeroPadding2D(1, name="conv2d_2_pad")(x)
-    x = layers.Conv2D(8, 3, name="conv2d_2")(x)
+    x = layers.Conv2D(8, 3, padding="same", name="conv2d_2")(x)
     x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="batchnorm_2")(x)
     x = layers.Activation("relu", name="activation_2")(x)
-    x = layers.ZeroPadding2D(1, name="conv2d_3_pad")(x)
-    x = layers.Conv2D(8, 3, name="conv2d_3")(x)
+    x = layers.Conv2D(8, 3, padding="same", name="conv2d_3")(x)
     x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="batchnorm_3")(x)
     x = layers.Add(name="residual_1")([x, shortcut])
     x = layers.Activation("relu", name="activation_3")(x)
