@@ -10,11 +10,16 @@ from reference_specs import REFERENCE_SPECS
 NATIVE_TYPES = {"torch": "nn.Conv2d", "keras": "layers.Conv2D", "paddle": "nn.Conv2D"}
 
 
-@pytest.fixture(scope="module")
-def summaries():
-    spec = REFERENCE_SPECS["residual_cnn"]()
+def summaries_of(key):
+    """The spec and its summaries: of the spec itself and of its build in each framework."""
+    spec = REFERENCE_SPECS[key]()
     models = nu.build(spec, ["torch", "keras", "paddle"], seed=0)
     return spec, {"spec": nu.summary(spec), **{name: nu.summary(model) for name, model in models.items()}}
+
+
+@pytest.fixture(scope="module")
+def summaries():
+    return summaries_of("residual_cnn")
 
 
 def test_same_rows_in_every_framework(summaries):
@@ -43,9 +48,7 @@ def test_rows_name_the_native_layer_types(summaries):
 
 @pytest.fixture(scope="module")
 def recurrent_summaries():
-    spec = REFERENCE_SPECS["lstm_text_classifier"]()
-    models = nu.build(spec, ["torch", "keras", "paddle"], seed=0)
-    return spec, {"spec": nu.summary(spec), **{name: nu.summary(model) for name, model in models.items()}}
+    return summaries_of("lstm_text_classifier")
 
 
 def test_rows_count_each_frameworks_own_tensors(recurrent_summaries):
