@@ -21,6 +21,7 @@ _LAZY_ATTRIBUTES = {
     "predict": "nbunify.native:predict",
     "summary": "nbunify.summary:summary",
     "code": "nbunify.codegen:code",
+    "data": "nbunify.data:",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]
