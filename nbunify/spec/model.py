@@ -18,6 +18,9 @@ class Block:
 
     KIND = "block"
     name: str | None
+    #: set by the Sequential that contains the block: what it produces
+    output_shape: Shape
+    output_layout: str
 
     def branches(self) -> list[list[Layer | "Block"]]:
         raise NotImplementedError
@@ -117,6 +120,7 @@ class Sequential:
         for index, item in enumerate(items):
             if isinstance(item, Block):
                 shape, layout = self._infer_block(item, shape, layout, path)
+                item.output_shape, item.output_layout = shape, layout  # read by the backends, as Step's are
                 continue
             output, output_layout = item.infer(shape, layout, preferred_layout(items, index + 1))
             self.steps.append(Step(item, shape, output, path, layout, output_layout))

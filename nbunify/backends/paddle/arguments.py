@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from nbunify.spec import Block, Concat, Residual, SpecError, Step
+from nbunify.spec import Block, SpecError, Step
 from nbunify.spec import layers as L
 
 
@@ -59,17 +59,8 @@ def direction(layer: L.SimpleRNN) -> str:
 def after(items: Sequence[Any], steps: Mapping[str, Step], shape: tuple, layout: str) -> tuple[tuple, str]:
     """(per-sample shape, layout) after ``items`` (layers and blocks) applied to an input of ``shape``/``layout``."""
     for item in items:
-        if isinstance(item, Residual):
-            shape, layout = after(item.layers, steps, shape, layout)
-        elif isinstance(item, Concat):
-            outputs = [after(branch, steps, shape, layout) for branch in item.branches()]
-            layout = outputs[0][1]
-            axis = 0 if layout == "map" else len(outputs[0][0]) - 1
-            joined = list(outputs[0][0])
-            joined[axis] = sum(out[axis] for out, _ in outputs)
-            shape = tuple(joined)
-        elif isinstance(item, Block):
-            continue  # refused by build and codegen with a clear message before shapes matter
+        if isinstance(item, Block):
+            shape, layout = item.output_shape, item.output_layout  # as the spec inferred them
         else:
             step = steps[item.name]
             shape, layout = step.output_shape, step.output_layout

@@ -59,7 +59,7 @@ def _children(items: Sequence[Any], steps: dict[int, Step], shape: Shape, layout
                 raise item.fail(f"the torch backend cannot build layers of kind {item.KIND!r} yet")
             for name, module in translate(item, steps[id(item)]):
                 add(name, module)
-        shape, layout = block_output(item, steps, shape, layout)
+        shape, layout = block_output(item, steps)
     return children
 
 
@@ -72,7 +72,7 @@ def _block(block: Block, steps: dict[int, Step], shape: Shape, layout: str) -> n
         body, shortcut = (_branch(branch, steps, shape, layout) for branch in (block.layers, block.shortcut))
         return blocks.Residual(body, shortcut)
     if isinstance(block, Concat):
-        dim = feature_dim(block_output(block, steps, shape, layout)[1])
+        dim = feature_dim(block_output(block, steps)[1])
         return blocks.Concat([_branch(branch, steps, shape, layout) for branch in block.branches()], dim=dim)
     raise block.fail("the torch backend cannot build this kind of block yet")
 

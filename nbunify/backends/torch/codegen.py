@@ -81,7 +81,7 @@ class Writer:
             if isinstance(item, Block):
                 self.check_attribute(item.name)
                 attributes += render(wrap(f"self.{item.name} = ", self.block(item, shape, layout)), 2)
-                shape, layout = block_output(item, self.steps, shape, layout)
+                shape, layout = block_output(item, self.steps)
                 forward.append((f"x = self.{item.name}(x)", shape_comment(shape)))
                 continue
             step = self.steps[id(item)]
@@ -176,7 +176,7 @@ class Writer:
                     result.append((f"{item.name}_{item.activation}", function))
                 if isinstance(item, L.GlobalAvgPool2d) or (isinstance(item, L.GlobalAvgPool1d) and step.input_layout == "map"):
                     result.append((f"{item.name}_flatten", "nn.Flatten()"))
-            shape, layout = block_output(item, self.steps, shape, layout)
+            shape, layout = block_output(item, self.steps)
         names = [name for name, _ in result]
         for name in names:
             if names.count(name) > 1:
@@ -197,7 +197,7 @@ class Writer:
             parts += [wrap("shortcut=", self.branch(block.shortcut, shape, layout))] if block.shortcut else []
             return Group(f"{self.helper('Residual')}(", tuple(parts), ")")
         if isinstance(block, Concat):
-            dim = feature_dim(block_output(block, self.steps, shape, layout)[1])
+            dim = feature_dim(block_output(block, self.steps)[1])
             self.concat_dims.add(dim)
             parts = [self.branch(branch, shape, layout) for branch in block.branches()]
             return Group(f"{self.helper('Concat')}(", (*parts, *([f"dim={dim}"] if dim != 1 else [])), ")")
