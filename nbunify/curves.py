@@ -1,0 +1,131 @@
+"""The curves message (``application/vnd.nbunify.curves+json``) for runs, with text and PNG fallbacks."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from typing import Any, Sequence
+
+from nbunify.display import CURVES_MIME, MESSAGE_VERSION
+from nbunify.runs.run import EPOCH, Run
+
+#: Points sent per series: longer series are thinned evenly (the last point always kept); the store keeps all.
+MAX_POINTS = 2000
+#: A colour per framework, shared by the PNG fallback and (as a default) by the Lab renderer.
+COLOURS = {"torch": "#ee4c2c", "keras": "#d00000", "paddle": "#2932e1"}
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def curves_message(runs: Sequence[Run], title: str = "", done: bool = False) -> dict[str, Any]:
+    """The JSON message: every run's series (x, epoch, seconds, values) per metric, thinned to MAX_POINTS.
+
+    Non-finite values are sent as ``null`` (JSON has no NaN) so a diverging run shows its gap.
+    """
+    message_runs = []
+    metrics: dict[str, None] = {}
+    for run in runs:
+        series = {}
+        for (kind, metric), entry in run.series().items():
+            indices = _thin(len(entry.x))
+            series[f"{kind}/{metric}"] = {
+                "kind": kind, "metric": metric,
+                "x": [entry.x[i] for i in indices], "epoch": [entry.epoch[i] for i in indices],
+                "seconds": [round(entry.seconds[i], 4) for i in indices],
+                "y": [_finite(entry.values[i]) for i in indices],
+            }
+            metrics[metric] = None
+        message_runs.append({"id": run.id, "name": run.name, "framework": run.framework, "status": run.status,
+                             "message": run.message, "series": series})
+    return {"version": MESSAGE_VERSION, "title": title, "done": done, "metrics": list(metrics), "runs": message_runs}
+
+
+def curves_text(runs: Sequence[Run]) -> str:
+    """One line per run: status, epochs, steps and latest metrics."""
+    lines = []
+    for run in runs:
+        latest = []
+        for metric in ("loss", "accuracy", "val_loss", "val_accuracy", "val_mae"):
+            kind = EPOCH if metric.startswith("val_") else "step"
+            values = run.history(metric, kind)[1]
+            if values:
+                latest.append(f"{metric} {values[-1]:.4g}")
+        lines.append(f"{run.framework:<7} {run.name}: {run.status}, epoch {run.epochs_done}, step {run.steps_done}"
+                     + (", " + ", ".join(latest) if latest else "") + (f" ({run.message})" if run.message else ""))
+    return "\n".join(lines) or "no runs"
+
+
+def curves_png(runs: Sequence[Run], title: str = "") -> bytes | None:
+    """A static picture of the curves (loss, then accuracy/mae), or None without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    groups = [("loss", ("loss", "val_loss")), ("accuracy", ("accuracy", "val_accuracy")), ("mae", ("mae", "val_mae"))]
+    panels = [(label, names) for label, names in groups if any(run.history(names[0])[1] or run.history(names[1])[1] for run in runs)]
+    if not panels:
+        return None
+    figure = Figure(figsize=(5.0 * len(panels), 3.4), dpi=80)
+    for index, (label, (train_name, val_name)) in enumerate(panels):
+        axes = figure.add_subplot(1, len(panels), index + 1)
+        for number, run in enumerate(runs):
+            colour = COLOURS.get(run.framework)
+            style = _LINE_STYLES[number // len(COLOURS) % len(_LINE_STYLES)]
+            steps, values = run.history(train_name, "step")
+            if steps:
+                axes.plot(steps, values, style, color=colour, alpha=0.35, linewidth=1)
+            epoch_steps = _epoch_end_steps(run)
+            for name, marker in ((train_name, "o"), (val_name, "s")):
+                epochs, values = run.history(name, EPOCH)
+                if epochs:
+                    xs = [epoch_steps.get(epoch, epoch) for epoch in epochs]
+                    axes.plot(xs, values, style, marker=marker, color=colour, label=f"{run.name} {name}", linewidth=1.5)
+        axes.set_title(label)
+        axes.set_xlabel("step")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def curves_bundle(runs: Sequence[Run], title: str = "", done: bool = False, png: bool = False) -> dict[str, Any]:
+    """The display bundle: the JSON message, text/plain and (when ``png``) a static image/png."""
+    bundle: dict[str, Any] = {CURVES_MIME: curves_message(runs, title, done), "text/plain": curves_text(runs)}
+    if png:
+        picture = curves_png(runs, title)
+        if picture is not None:
+            bundle["image/png"] = base64.b64encode(picture).decode("ascii")
+    return bundle
+
+
+def _epoch_end_steps(run: Run) -> dict[int, int]:
+    """Epoch number -> step at which it ended, to draw epoch points on the step axis."""
+    entry = run.series().get((EPOCH, "loss"))
+    if entry is None:
+        return {}
+    steps = {}
+    for kind, step, epoch, _, metric, _ in run.points:
+        if kind == EPOCH and metric == "loss":
+            steps[epoch + 1] = step
+    return steps
+
+
+def _thin(count: int) -> range | list[int]:
+    if count <= MAX_POINTS:
+        return range(count)
+    stride = math.ceil(count / MAX_POINTS)
+    indices = list(range(0, count, stride))
+    if indices[-1] != count - 1:
+        indices.append(count - 1)
+    return indices
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
