@@ -22,6 +22,9 @@ _LAZY_ATTRIBUTES = {
     "summary": "nbunify.summary:summary",
     "code": "nbunify.codegen:code",
     "data": "nbunify.data:",
+    "fit": "nbunify.train.fit:fit",
+    "runs": "nbunify.runs:runs",
+    "compare": "nbunify.compare:compare",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]

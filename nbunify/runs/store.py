@@ -38,6 +38,8 @@ _RUN_COLUMNS = ("id", "name", "framework", "spec_name", "spec_hash", "spec_text"
 def default_path() -> Path:
     """``$NBUNIFY_RUN_STORE`` (a file, or a directory holding runs.sqlite), else ``./nbunify-runs/runs.sqlite``.
 
+    A path without a suffix is a directory.
+
     The kernel's working directory is the notebook's directory in JupyterLab, so by default the runs
     of a notebook live beside it, in a folder that can be shared or deleted with it.
     """
@@ -58,7 +60,7 @@ class RunStore:
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         path = Path(path).expanduser() if path is not None else default_path()
-        if path.is_dir():
+        if path.is_dir() or not path.suffix:  # a folder (existing or not) holds runs.sqlite
             path = path / FILE_NAME
         self.path = path.resolve()
         self._connection: sqlite3.Connection | None = None
