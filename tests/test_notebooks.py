@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 NETRON_MIME = "application/vnd.nbunify.netron+json"
+CURVES_MIME = "application/vnd.nbunify.curves+json"
 
 
 def execute(path: Path, workdir: Path) -> nbformat.NotebookNode:
@@ -40,6 +41,8 @@ def test_notebook_runs_without_errors(path, tmp_path, monkeypatch):
         check_tour(notebook, tmp_path)
     if path.name == "01-build-once.ipynb":
         check_build_once(notebook)
+    if path.name == "02-train-compare.ipynb":
+        check_train_compare(notebook, tmp_path)
 
 
 def check_tour(notebook: nbformat.NotebookNode, workdir: Path) -> None:
@@ -74,3 +77,28 @@ def check_build_once(notebook: nbformat.NotebookNode) -> None:
     for framework in ("torch", "keras", "paddle"):
         assert f"<b>{framework}</b>: " in html  # each column states its line count
     assert "61,706" in text or "61,706" in html
+
+
+def check_train_compare(notebook: nbformat.NotebookNode, workdir: Path) -> None:
+    import csv
+    import re
+
+    outputs = outputs_of(notebook)
+    text = "\n".join(output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in outputs)
+    step_one = float(re.search(r"step-1 loss: max \|difference\| = ([0-9.e+-]+)", text).group(1))
+    twenty = float(re.search(r"steps 1-20: max \|difference\| = ([0-9.e+-]+)", text).group(1))
+    assert step_one <= 1e-5 and twenty <= 1e-5
+    curves = [output["data"][CURVES_MIME] for output in outputs if CURVES_MIME in output.get("data", {})]
+    trained = next(message for message in curves if len(message["runs"]) == 3 and message["done"])
+    assert [run["framework"] for run in trained["runs"]] == ["torch", "keras", "paddle"]
+    assert {run["status"] for run in trained["runs"]} == {"finished"}
+    assert all("image/png" in output["data"] for output in outputs if CURVES_MIME in output.get("data", {}))
+    accuracies = [float(value) for value in re.findall(r"best validation accuracy ([0-9.]+)", text)]
+    assert len(accuracies) == 3 and min(accuracies) > 0.9
+    html = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
+    for column in ("time/epoch (s)", "samples/s", "size on disk (KB)", "lines of code"):
+        assert column in html
+    rows = list(csv.DictReader((workdir / "runs.csv").open()))
+    assert {row["framework"] for row in rows} == {"torch", "keras", "paddle"}
+    assert len(list((workdir / "tb-logs").glob("*/events.out.tfevents.*"))) >= 3
+    assert re.search(r"^18 epochs, validation accuracy 0\.9", text, re.MULTILINE)
