@@ -11,16 +11,14 @@ import train_oracle as oracle
 from nbunify.backends.keras.train import RNG_FILE, WEIGHTS_FILE, Trainer
 from nbunify.frameworks import load
 from nbunify.spec import Sequential
-from nbunify.train.options import ScheduleOptions, make_options
+from nbunify.train.options import make_options
 from nbunify.train.plan import make_plan
-from nbunify.train.schedules import learning_rate
 from reference_specs import REFERENCE_SPECS, random_inputs, random_weights
 
 keras = load("keras")
 
-STEPS, BATCH = 20, 16
-#: A rate per optimizer that moves the weights far beyond the tolerances within 20 steps.
-RATES = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.01, "adagrad": 0.1}
+STEPS, BATCH, RATES = oracle.STEPS, oracle.BATCH, oracle.RATES
+dense_plan, batches, rates = oracle.dense_plan, oracle.batches, oracle.rates
 #: float32 against the float64 oracle over 20 steps: (max |loss - oracle|, max |weight - oracle|).
 #: Where keras's formula is torch's (sgd, momentum), measured at most 1.3e-7 and 1.1e-7.
 EXACT = (1e-6, 1e-6)
@@ -62,48 +60,6 @@ class KerasFormula(oracle.Optimizer):
                 p -= lr * g / np.sqrt(s["sum"] + o.epsilon ** 2)
 
 
-def oracle_train(optimizer_class: type, weights: dict, data: list, plan, final: str | None, lrs: list[float]):
-    """train_oracle.train with a chosen optimizer class: per-step losses and final float64 weights."""
-    weights = {key: np.asarray(value, np.float64).copy() for key, value in weights.items()}
-    optimizer, losses = optimizer_class(plan.options), []
-    for (x, y), lr in zip(data, lrs):
-        value, grads = oracle.loss_and_gradient(weights, np.asarray(x, np.float64), y, plan.loss, final)
-        losses.append(value)
-        optimizer.step(weights, grads, lr)
-    return losses, weights
-
-
-def rates(base: float, schedule: str) -> list[float]:
-    """Per-step rates: a step change at step 10 (two "epochs" of 10 steps), or per-step cosine."""
-    if schedule == "step":
-        return [learning_rate(base, ScheduleOptions("step", step_size=1, gamma=0.3), step // 10, step, STEPS)
-                for step in range(STEPS)]
-    return [learning_rate(base, ScheduleOptions("cosine", min_lr=base / 10), 0, step, STEPS) for step in range(STEPS)]
-
-
-def dense_plan(loss: str, final: str | None, **options):
-    outputs = 1 if loss == "binary_cross_entropy" else 5
-    spec = oracle.dense_chain(outputs=outputs, final=final)
-    regression = loss == "mse"
-    train_options = make_options(loss=loss, metrics=("mae",) if regression else ("accuracy",), **options)
-    plan = make_plan(spec, train_options, "regression" if regression else "classification",
-                     None if regression else max(outputs, 2), (outputs,))
-    return spec, plan
-
-
-def batches(plan, seed: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    result = []
-    for _ in range(STEPS):
-        x = rng.standard_normal((BATCH, 8)).astype(np.float32)
-        if plan.loss == "mse":
-            y = rng.standard_normal((BATCH, plan.outputs)).astype(np.float32)
-        else:
-            y = rng.integers(0, max(plan.outputs, 2), BATCH)
-        result.append((x, plan.targets(y)))
-    return result
-
-
 def deviation(losses: list[float], weights: dict, expected_losses: list[float], expected: dict) -> tuple[float, float]:
     return (max(abs(a - b) for a, b in zip(losses, expected_losses)),
             max(float(np.abs(weights[key] - expected[key]).max()) for key in expected))
@@ -137,8 +93,9 @@ def train_dense(optimizer: str, weight_decay: float | None, schedule: str, loss:
 
 
 def against(result: dict, optimizer_class: type = oracle.Optimizer) -> tuple[float, float, dict]:
-    expected_losses, expected = oracle_train(optimizer_class, result["initial"], result["data"], result["plan"],
-                                             result["final"], result["rates"])
+    plan = result["plan"]
+    expected_losses, expected = oracle.train(result["initial"], result["data"], plan.options, plan.loss, result["final"],
+                                             result["rates"], optimizer_class)
     return (*deviation(result["losses"], result["weights"], expected_losses, expected), expected)
 
 
@@ -159,7 +116,7 @@ def test_optimizers_follow_the_oracle(optimizer, weight_decay, schedule):
         plan = result["plan"]
         without = make_plan(plan.spec, make_options(optimizer=optimizer, lr=RATES[optimizer], weight_decay=0.0),
                             "classification", 5, (5,))
-        _, weights = oracle_train(oracle.Optimizer, result["initial"], result["data"], without, None, result["rates"])
+        _, weights = oracle.train(result["initial"], result["data"], without.options, without.loss, None, result["rates"])
         assert max(float(np.abs(weights[key] - expected[key]).max()) for key in expected) > 100 * KERAS_FORMULA[1]
 
 

@@ -12,50 +12,15 @@ import train_oracle as oracle
 from nbunify.backends import NotBuiltByNbunifyError
 from nbunify.backends.torch.train import MODEL_FILE, OPTIMIZER_FILE, Trainer
 from nbunify.spec import Sequential
-from nbunify.train.options import ScheduleOptions, make_options
+from nbunify.train.options import make_options
 from nbunify.train.plan import make_plan
-from nbunify.train.schedules import learning_rate
 from reference_specs import COVERAGE_SPECS, REFERENCE_SPECS, random_inputs, random_weights, residual_cnn
 
 #: float32 against the float64 oracle over 20 steps; measured at most 3.1e-7 (loss) and 1.5e-7 (weights).
 LOSS_TOLERANCE = 1e-6
 WEIGHT_TOLERANCE = 1e-6
-STEPS, BATCH = 20, 16
-#: A rate per optimizer that moves the weights far beyond the tolerances within 20 steps.
-RATES = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.01, "adagrad": 0.1}
-
-
-def rates(base: float, schedule: str) -> list[float]:
-    """Per-step rates: a step change at step 10 (two "epochs" of 10 steps), or per-step cosine."""
-    if schedule == "step":
-        return [learning_rate(base, ScheduleOptions("step", step_size=1, gamma=0.3), step // 10, step, STEPS)
-                for step in range(STEPS)]
-    return [learning_rate(base, ScheduleOptions("cosine", min_lr=base / 10), 0, step, STEPS) for step in range(STEPS)]
-
-
-def batches(loss: str, outputs: int, seed: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    result = []
-    for _ in range(STEPS):
-        x = rng.standard_normal((BATCH, 8)).astype(np.float32)
-        if loss == "cross_entropy":
-            y = rng.integers(0, outputs, BATCH)
-        elif loss == "binary_cross_entropy":
-            y = rng.integers(0, 2, BATCH)
-        else:
-            y = rng.standard_normal((BATCH, outputs)).astype(np.float32)
-        result.append((x, y))
-    return result
-
-
-def dense_plan(loss: str, final: str | None, **options):
-    outputs = 1 if loss == "binary_cross_entropy" else 5
-    spec = oracle.dense_chain(outputs=outputs, final=final)
-    regression = loss == "mse"
-    train_options = make_options(loss=loss, metrics=("mae",) if regression else ("accuracy",), **options)
-    plan = make_plan(spec, train_options, "regression" if regression else "classification",
-                     None if regression else max(outputs, 2), (outputs,))
-    return spec, plan
+STEPS, BATCH, RATES = oracle.STEPS, oracle.BATCH, oracle.RATES
+dense_plan, rates = oracle.dense_plan, oracle.rates
 
 
 def train_against_oracle(optimizer: str, weight_decay: float | None, schedule: str, loss: str = "cross_entropy",
@@ -63,7 +28,7 @@ def train_against_oracle(optimizer: str, weight_decay: float | None, schedule: s
     """Train the torch build and the oracle on the same batches; the deviations and what the oracle gives."""
     lr = RATES[optimizer]
     spec, plan = dense_plan(loss, final, optimizer=optimizer, lr=lr, weight_decay=weight_decay)
-    data = batches(plan.loss, plan.outputs)
+    data = oracle.batches(plan)
     schedule_rates = rates(lr, schedule)
     model = nu.build(spec, "torch", seed=0)
     trainer = Trainer(model, plan)

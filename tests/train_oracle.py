@@ -11,15 +11,54 @@ import numpy as np
 
 import nbunify.layers as L
 from nbunify.spec import Sequential
-from nbunify.train.options import TrainOptions
+from nbunify.train.options import ScheduleOptions, TrainOptions, make_options
+from nbunify.train.plan import TrainPlan, make_plan
+from nbunify.train.schedules import learning_rate
 
 CLIP = 1e-7
+#: The backend tests' oracle runs: 20 steps of 16 samples.
+STEPS, BATCH = 20, 16
+#: A rate per optimizer that moves the weights far beyond the tests' tolerances within 20 steps.
+RATES = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.01, "adagrad": 0.1}
 
 
 def dense_chain(inputs: int = 8, hidden: int = 16, outputs: int = 5, final: str | None = None) -> Sequential:
     """Dense(hidden, relu) -> Dense(outputs, final): small enough for an exact oracle."""
     return Sequential([L.Dense(hidden, activation="relu"), L.Dense(outputs, activation=final)],
                       input_shape=(inputs,), name="dense_chain")
+
+
+def dense_plan(loss: str, final: str | None, **options) -> tuple[Sequential, TrainPlan]:
+    """dense_chain (1 output for binary cross-entropy, else 5) and its plan for ``loss`` and the options."""
+    outputs = 1 if loss == "binary_cross_entropy" else 5
+    spec = dense_chain(outputs=outputs, final=final)
+    regression = loss == "mse"
+    train_options = make_options(loss=loss, metrics=("mae",) if regression else ("accuracy",), **options)
+    plan = make_plan(spec, train_options, "regression" if regression else "classification",
+                     None if regression else max(outputs, 2), (outputs,))
+    return spec, plan
+
+
+def batches(plan: TrainPlan, seed: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
+    """STEPS seeded batches of (x, plan.targets(y)) for dense_chain."""
+    rng = np.random.default_rng(seed)
+    result = []
+    for _ in range(STEPS):
+        x = rng.standard_normal((BATCH, 8)).astype(np.float32)
+        if plan.loss == "mse":
+            y = rng.standard_normal((BATCH, plan.outputs)).astype(np.float32)
+        else:
+            y = rng.integers(0, max(plan.outputs, 2), BATCH)
+        result.append((x, plan.targets(y)))
+    return result
+
+
+def rates(base: float, schedule: str) -> list[float]:
+    """Per-step rates: a step change at step 10 (two "epochs" of 10 steps), or per-step cosine."""
+    if schedule == "step":
+        return [learning_rate(base, ScheduleOptions("step", step_size=1, gamma=0.3), step // 10, step, STEPS)
+                for step in range(STEPS)]
+    return [learning_rate(base, ScheduleOptions("cosine", min_lr=base / 10), 0, step, STEPS) for step in range(STEPS)]
 
 
 def _forward(weights: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,10 +148,11 @@ class Optimizer:
 
 
 def train(weights: dict, batches: list, options: TrainOptions, loss: str, final: str | None,
-          learning_rates: list[float]) -> tuple[list[float], dict]:
-    """Per-step losses and the final weights (float64) of training on ``batches`` with the given per-step rates."""
+          learning_rates: list[float], optimizer_class: type = Optimizer) -> tuple[list[float], dict]:
+    """Per-step losses and the final weights (float64) of training on ``batches`` with the given per-step rates
+    (``optimizer_class``: Optimizer, or a subclass computing a framework's own variant of a formula)."""
     weights = {key: np.asarray(value, np.float64).copy() for key, value in weights.items()}
-    optimizer = Optimizer(options)
+    optimizer = optimizer_class(options)
     losses = []
     for (x, y), lr in zip(batches, learning_rates):
         value, grads = loss_and_gradient(weights, np.asarray(x, np.float64), y, loss, final)

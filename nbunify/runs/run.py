@@ -59,6 +59,13 @@ class Run:
         """Append one point (the training loop's only way to add one)."""
         self.points.append((kind, step, epoch, seconds, metric, value))
 
+    def truncate(self, step: int, epoch: int) -> None:
+        """Keep only the points up to optimizer ``step`` and epoch index ``epoch`` (resuming from a checkpoint)."""
+        self.points = [point for point in self.points
+                       if point[1] <= step and not (point[0] == EPOCH and point[2] > epoch)]
+        self._series.clear()
+        self._indexed = 0
+
     def series(self) -> dict[tuple[str, str], "Series"]:
         """Points grouped by ``(kind, metric)``, kept up to date incrementally (cheap to call while training)."""
         for kind, step, epoch, seconds, metric, value in self.points[self._indexed:]:

@@ -245,9 +245,6 @@ def _restore(member: Member, store: RunStore) -> int:
     directory = store.checkpoint_directory(member.run.id)
     start_epoch = member.load_checkpoint(directory)
     store.truncate(member.run.id, member.step, start_epoch - 1)
-    member.run.points = [point for point in member.run.points
-                         if point[1] <= member.step and not (point[0] == "epoch" and point[2] >= start_epoch)]
-    member.run._series.clear()
-    member.run._indexed = 0
+    member.run.truncate(member.step, start_epoch - 1)
     store.update(member.run)
     return start_epoch
