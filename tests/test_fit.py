@@ -44,6 +44,19 @@ def test_fit_trains_records_and_checkpoints_a_run(store):
     assert stored.environment["model_bytes"] == (store / run.id / "checkpoint" / "model.pt").stat().st_size
 
 
+@pytest.mark.parametrize("checkpoint, files", [
+    (None, None), (False, None), (True, ["checkpoint.json", "model.pt", "optimizer.pt", "rng.pt"]),
+    ("best", ["checkpoint.json", "model.pt", "optimizer.pt", "rng.pt"]),
+])
+def test_checkpoint_none_writes_no_checkpoint(store, checkpoint, files):
+    run = nu.fit(nu.build(cnn(), "torch", seed=0), "digits", epochs=1, checkpoint=checkpoint, store=store, live=False)
+    directory = store / run.id / "checkpoint"
+    assert run.status == "finished" and run.options["checkpoint"] == (None if files is None else
+                                                                      "best" if checkpoint == "best" else "last")
+    assert (sorted(path.name for path in directory.iterdir()) if directory.exists() else None) == files
+    assert bool(run.checkpoint) == (files is not None) and ("model_bytes" in run.environment) == (files is not None)
+
+
 @pytest.mark.parametrize("data, spec, message", [
     ("iris", cnn(), r"spec 'cnn' takes inputs of 1x8x8 per sample but dataset 'iris' has 4"),
     ((np.zeros((20, 1, 8, 8), np.float32), np.arange(20) % 12), cnn(), r"labels go up to class 11 but spec 'cnn' has 10 outputs"),

@@ -43,7 +43,7 @@ def fit(
     gamma: float | None = None,
     min_lr: float | None = None,
     early_stopping: Any = None,
-    checkpoint: str | None | bool = None,
+    checkpoint: str | None | bool = "last",
     seed: int | None = None,
     shuffle: bool | None = None,
     drop_last: bool | None = None,
@@ -79,12 +79,10 @@ def fit(
     given = {key: value for key, value in dict(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, momentum=momentum, betas=betas, rho=rho,
         epsilon=epsilon, weight_decay=weight_decay, loss=loss, metrics=metrics, schedule=schedule, step_size=step_size,
-        gamma=gamma, min_lr=min_lr, early_stopping=early_stopping, checkpoint=checkpoint, seed=seed, shuffle=shuffle,
+        gamma=gamma, min_lr=min_lr, early_stopping=early_stopping, seed=seed, shuffle=shuffle,
         drop_last=drop_last).items() if value is not None}
-    if given.get("checkpoint") is True:
-        given["checkpoint"] = "last"
-    elif given.get("checkpoint") is False:
-        given["checkpoint"] = None
+    if checkpoint != "last":  # None (and False) mean no checkpoints, True the default "last"
+        given["checkpoint"] = "last" if checkpoint is True else checkpoint or None
     models = _models(model)
     run_store = store if isinstance(store, RunStore) else RunStore(store)
     resumed = _resumed_runs(resume, models, run_store, given)
