@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import threading
 from typing import Any, Sequence
 
 from nbunify.display import CURVES_MIME, MESSAGE_VERSION
@@ -59,51 +60,91 @@ def curves_png(runs: Sequence[Run], title: str = "") -> bytes | None:
     """A static picture of the curves (loss, then accuracy/mae), or None without matplotlib.
 
     Thin lines are per step (training batches), markers per epoch (circles: training mean,
-    squares: validation). One legend entry per run keeps the drawing cheap (~0.1 s).
+    squares: validation). The figure, its axes and their ticks are made once per panel count and
+    reused (only the lines, limits, legend and title change): a new figure costs as much again as drawing.
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        from matplotlib.figure import Figure
-        from matplotlib.lines import Line2D
-    except ImportError:
-        return None
     groups = [("loss", ("loss", "val_loss")), ("accuracy", ("accuracy", "val_accuracy")), ("mae", ("mae", "val_mae"))]
     panels = [(label, names) for label, names in groups if any(run.history(names[0])[1] or run.history(names[1])[1] for run in runs)]
     if not panels:
         return None
-    figure = Figure(figsize=(4.6 * len(panels), 3.2), dpi=72)
-    handles = []
-    for index, (label, (train_name, val_name)) in enumerate(panels):
-        axes = figure.add_subplot(1, len(panels), index + 1)
-        for number, run in enumerate(runs):
-            colour = COLOURS.get(run.framework)
-            same_framework = sum(1 for other in runs[:number] if other.framework == run.framework)
-            style = _LINE_STYLES[same_framework % len(_LINE_STYLES)]
-            steps, values = run.history(train_name, "step")
-            if steps:
-                axes.plot(steps, values, style, color=colour, alpha=0.3, linewidth=0.8)
-            epoch_steps = _epoch_end_steps(run)
-            for name, marker in ((train_name, "o"), (val_name, "s")):
-                epochs, values = run.history(name, EPOCH)
-                if epochs:
-                    axes.plot([epoch_steps.get(epoch, epoch) for epoch in epochs], values, style, marker=marker,
-                              markersize=3, color=colour, linewidth=1.3)
-            if index == 0:
-                handles.append(Line2D([], [], color=colour, linestyle=style, label=run.name))
-        axes.set_title(f"{label} (o train, \u25a1 validation)", fontsize=9)
-        axes.set_xlabel("step", fontsize=8)
-        axes.tick_params(labelsize=7)
-        axes.locator_params(nbins=5)
-    figure.legend(handles=handles, loc="upper right", fontsize=7, frameon=False, ncol=min(len(handles), 3))
-    if title:
-        figure.text(0.01, 0.97, title, fontsize=9, va="top")
-    # fixed margins: tight_layout would cost more than the drawing itself
-    figure.subplots_adjust(left=0.07 if len(panels) > 1 else 0.12, right=0.98, bottom=0.14, top=0.8, wspace=0.22)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    with _FIGURES_LOCK:
+        canvas = _canvas(len(panels))
+        if canvas is None:
+            return None
+        figure, all_axes, heading = canvas
+        handles = []
+        for index, (axes, (label, (train_name, val_name))) in enumerate(zip(all_axes, panels)):
+            for line in list(axes.lines):
+                line.remove()
+            for number, run in enumerate(runs):
+                colour = COLOURS.get(run.framework)
+                same_framework = sum(1 for other in runs[:number] if other.framework == run.framework)
+                style = _LINE_STYLES[same_framework % len(_LINE_STYLES)]
+                steps, values = run.history(train_name, "step")
+                if steps:
+                    axes.plot(steps, values, style, color=colour, alpha=0.3, linewidth=0.8)
+                epoch_steps = _epoch_end_steps(run)
+                for name, marker in ((train_name, "o"), (val_name, "s")):
+                    epochs, values = run.history(name, EPOCH)
+                    if epochs:
+                        axes.plot([epoch_steps.get(epoch, epoch) for epoch in epochs], values, style, marker=marker,
+                                  markersize=3, color=colour, linewidth=1.3)
+                if index == 0:
+                    handles.append(_line_2d(colour, style, run.name))
+            axes.set_title(f"{label} (o train, \u25a1 validation)", fontsize=9)
+            axes.relim()
+            axes.autoscale_view()
+        for legend in list(figure.legends):
+            legend.remove()
+        figure.legend(handles=handles, loc="upper right", fontsize=7, frameon=False, ncol=min(len(handles), 3))
+        heading.set_text(title)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+_FIGURES: dict[int, Any] = {}
+_FIGURES_LOCK = threading.Lock()
+
+
+def prepare_png(panels: int = 2) -> None:
+    """Import matplotlib and draw the ``panels`` canvas once (fonts, glyph caches), so that the final picture
+    costs only its drawing; LiveCurves runs this on a thread while training starts. Cheap when done."""
+    if panels in _FIGURES:
+        return
+    with _FIGURES_LOCK:
+        canvas = _canvas(panels)
+        if canvas is not None:
+            canvas[0].savefig(io.BytesIO(), format="png")
+
+
+def _canvas(panels: int) -> tuple[Any, list[Any], Any] | None:
+    """The cached (figure, axes, title text) for ``panels`` side-by-side panels, made on first use."""
+    if panels not in _FIGURES:
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg", force=False)
+            from matplotlib.figure import Figure
+        except ImportError:
+            return None
+        figure = Figure(figsize=(4.6 * panels, 3.2), dpi=72)
+        all_axes = [figure.add_subplot(1, panels, index + 1) for index in range(panels)]
+        for axes in all_axes:
+            axes.set_xlabel("step", fontsize=8)
+            axes.tick_params(labelsize=7)
+            axes.locator_params(nbins=5)
+        heading = figure.text(0.01, 0.97, "", fontsize=9, va="top")
+        # fixed margins: tight_layout would cost more than the drawing itself
+        figure.subplots_adjust(left=0.07 if panels > 1 else 0.12, right=0.98, bottom=0.14, top=0.8, wspace=0.22)
+        _FIGURES[panels] = (figure, all_axes, heading)
+    return _FIGURES[panels]
+
+
+def _line_2d(colour: str | None, style: str, label: str) -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=colour, linestyle=style, label=label)
 
 
 def curves_bundle(runs: Sequence[Run], title: str = "", done: bool = False, png: bool = False) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from nbunify.train.metrics import correct
 from nbunify.train.options import TrainOptions
 from nbunify.train.schedules import learning_rate
 
-#: Points are written to the store at least this often (seconds), and at every epoch end.
+#: Points are written to the store at least this often (seconds), with every checkpoint and when training stops.
 FLUSH_SECONDS = 2.0
 #: Validation batches hold this many samples at least (inference needs no small batches).
 VALIDATION_BATCH = 256
@@ -56,12 +56,15 @@ def train(members: Sequence[Member], dataset: Dataset, options: TrainOptions, st
                     for member in active:
                         member.flush(store)
                     last_flush = time.perf_counter()
+            due = time.perf_counter() - last_flush >= FLUSH_SECONDS
             for member in active:
-                if member.active:
-                    _end_epoch(member, dataset, options, store, epoch, seen, member.seconds - started[member])
-                member.flush(store)
+                saved = member.active and _end_epoch(member, dataset, options, store, epoch, seen,
+                                                     member.seconds - started[member])
+                if due or saved or not member.active:  # a checkpoint's points are stored with it
+                    member.flush(store)
                 live.epoch_end(member.run, options.epochs)
-            last_flush = time.perf_counter()
+            if due:
+                last_flush = time.perf_counter()
     except KeyboardInterrupt:
         for member in members:
             if member.active:
@@ -114,7 +117,8 @@ def _step(member: Member, x: np.ndarray, y: np.ndarray, epoch: int, total_steps:
 
 
 def _end_epoch(member: Member, dataset: Dataset, options: TrainOptions, store: RunStore, epoch: int, seen: int,
-               epoch_seconds: float) -> None:
+               epoch_seconds: float) -> bool:
+    """Record the epoch's means and validation, checkpoint, early stopping; True when a checkpoint was saved."""
     run = member.run
     seconds, step = member.seconds, member.step
     for name, total in member.metric_sums.items():
@@ -129,11 +133,13 @@ def _end_epoch(member: Member, dataset: Dataset, options: TrainOptions, store: R
     mode = stopping.mode if stopping else "min"
     improved = member.improved(run.final(monitor), mode, stopping.min_delta if stopping else 0.0)
     member.bad_epochs = 0 if improved else member.bad_epochs + 1
-    if options.checkpoint == "last" or (options.checkpoint == "best" and improved):
+    saved = options.checkpoint == "last" or (options.checkpoint == "best" and improved)
+    if saved:
         member.save_checkpoint(store.checkpoint_directory(run.id), epoch)
     if stopping and member.bad_epochs >= stopping.patience and epoch + 1 < options.epochs:
         member.stop("finished", f"early stopping: {monitor} did not improve for {stopping.patience} epoch(s) "
                                 f"(best {member.best:.4g})")
+    return saved
 
 
 def _validate(member: Member, dataset: Dataset, options: TrainOptions) -> dict[str, float]:

@@ -9,9 +9,10 @@ stays within 6.1e-7 / 6.9e-7, so the table's excess is the formula difference:
     sgd        torch's                                  -                                  1.3e-7 / 1.0e-7
     momentum   m = mu*m - lr*g (-lr * torch's buffer)   momentums *= new/old rate when     1.1e-7 / 1.1e-7 (exact;
                                                         set_learning_rate changes it       unscaled: 4e-2 / 5e-2)
-    adam       eps added to sqrt(v), not sqrt(v_hat):   epsilon = eps                      1.4e-5 / 3.2e-4 (L2 wd)
-               torch's eps * sqrt(1 - beta2**t)                                            7.2e-7 / 1.6e-5 (no wd)
-    adamw      as adam; its weight_decay is decoupled   weight_decay = wd                  7.2e-7 / 1.6e-5
+    adam       eps added to sqrt(v), not sqrt(v_hat):   epsilon = eps * sqrt(1 - beta2**t) exact (a constant eps:
+               keras's eps is torch's eps *             at step t, in the compiled step    1.4e-5 / 3.2e-4 with L2
+               sqrt(1 - beta2**t)                                                          wd, 7.2e-7 / 1.6e-5 without)
+    adamw      as adam; its weight_decay is decoupled   as adam; weight_decay = wd         exact (constant: 1.6e-5)
     rmsprop    sqrt(v + eps), not sqrt(v) + eps         epsilon = eps**2 (equal at v = 0   4.7e-6 / 1.1e-4
                                                         and for v >> eps**2)
     adagrad    sqrt(s + eps), s starts at 0.1           epsilon = eps**2,                  2.0e-7 / 9.9e-7
@@ -49,8 +50,8 @@ class Trainer:
 
         sgd       SGD(lr)                                            + wd * p added to the gradients
         momentum  SGD(lr, momentum)                                  + wd * p; momentums rescaled on a rate change
-        adam      Adam(lr, beta_1, beta_2, epsilon)                  + wd * p
-        adamw     AdamW(lr, weight_decay=wd, beta_1, beta_2, epsilon)
+        adam      Adam(lr, beta_1, beta_2, epsilon)                  + wd * p; epsilon * sqrt(1 - beta_2**t) at step t
+        adamw     AdamW(lr, weight_decay=wd, beta_1, beta_2, epsilon)           epsilon * sqrt(1 - beta_2**t) at step t
         rmsprop   RMSprop(lr, rho, momentum=0, epsilon=eps**2, centered=False)   + wd * p
         adagrad   Adagrad(lr, initial_accumulator_value=0, epsilon=eps**2)       + wd * p
 
@@ -93,6 +94,8 @@ class Trainer:
 
         decay = 0.0 if plan.optimizer.decoupled_weight_decay else plan.optimizer.weight_decay
         probabilities = plan.probabilities
+        epsilon_follows_step = plan.optimizer.name in ("adam", "adamw")
+        epsilon, beta2 = plan.optimizer.epsilon, plan.optimizer.beta2
         variables, optimizer, loss_function = self._variables, self.optimizer, self._loss
         x_spec = tf.TensorSpec((None, *keras_shape(spec.input_shape, spec.input_layout)),
                                tf.int64 if spec.input_layout == "tokens" else tf.float32)
@@ -108,7 +111,17 @@ class Trainer:
             gradients = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
             if decay:  # torch's L2 weight decay (keras's weight_decay= is decoupled)
                 gradients = [g if g is None else g + decay * v for g, v in zip(gradients, variables)]
-            optimizer.apply_gradients(zip(gradients, variables))
+            if epsilon_follows_step:
+                # keras adds epsilon to sqrt(v) where torch adds it to sqrt(v / (1 - beta2**t)): torch's epsilon
+                # times sqrt(1 - beta2**t) is keras's at step t, computed in the graph (the float is put back)
+                step = tf.cast(optimizer.iterations + 1, tf.float32)
+                optimizer.epsilon = epsilon * tf.sqrt(1.0 - tf.pow(tf.constant(beta2, tf.float32), step))
+                try:
+                    optimizer.apply_gradients(zip(gradients, variables))
+                finally:
+                    optimizer.epsilon = epsilon
+            else:
+                optimizer.apply_gradients(zip(gradients, variables))
             return loss, outputs
 
         def evaluate(x: Any, y: Any) -> tuple[Any, Any]:
