@@ -1,14 +1,16 @@
 """nu.fit (live curves on, in a real Jupyter kernel) against a hand-written native loop: median time ratio per framework.
 
 Both train the same CNN from the same weights on the same digits batches (Adam, batch 64),
-measure loss and accuracy per batch and validate after every epoch (30 epochs: about 3 s in torch). nu.fit also writes the run store
-and sends the live curves to the front end through the kernel (checkpoints off: the hand loop saves
-none). Runs alternate (fit, hand, hand, fit ...) so both see the same machine load. Goal: ratio <= 1.03.
+measure loss and accuracy per batch and validate after every epoch (60 epochs: about 5 s in torch). nu.fit also
+writes the run store and sends the live curves to the front end through the kernel (checkpoints off: the hand loop
+saves none). Runs alternate (fit, hand, hand, fit ...) so both see the same machine load. Goal: median ratio <= 1.03.
 
-    python benchmarks/fit_overhead.py [--repeats 7] [--epochs 30]
+    python benchmarks/fit_overhead.py [--repeats 9] [--epochs 60]
 
-nu.fit's fixed cost (the run store, the final PNG of the curves, about 0.1-0.2 s) is printed too: it
-dominates very short runs and vanishes in long ones.
+nu.fit's fixed cost, mostly the final matplotlib picture of the curves (printed, about 0.05-0.1 s), dominates very
+short runs and vanishes in long ones; its per-step cost is about 0.5%. This 2-core machine's speed swings by +-25%
+from one second to the next (the same loop takes 0.65-0.90 s), so single ratios scatter widely: the median over the
+repeats is the figure of merit, and best/best (the fastest run of each) is printed as a second, less disturbed one.
 """
 
 from __future__ import annotations
@@ -158,20 +160,22 @@ for repeat in range(REPEATS):
             results[framework][how].append(value)
         results[framework]["ratio"].append(seconds["fit"] / seconds["hand"])
 print("RESULTS")
-print(f"{'framework':<10}{'nu.fit (s)':>12}{'hand loop (s)':>15}{'median ratio':>14}{'min ratio':>11}{'max ratio':>11}   goal <= 1.03")
+print(f"{'framework':<10}{'nu.fit (s)':>12}{'hand loop (s)':>15}{'median ratio':>14}{'min ratio':>11}{'max ratio':>11}"
+      f"{'best/best':>11}   goal: median ratio <= 1.03")
 for framework, values in results.items():
     ratios = values["ratio"]
     fit, hand, ratio = (statistics.median(values["fit"]), statistics.median(values["hand"]), statistics.median(ratios))
-    print(f"{framework:<10}{fit:>12.3f}{hand:>15.3f}{ratio:>14.3f}{min(ratios):>11.3f}{max(ratios):>11.3f}   "
-          f"{'met' if ratio <= 1.03 else 'NOT met'}")
+    best = min(values["fit"]) / min(values["hand"])  # the fastest of each: the least disturbed by the machine
+    print(f"{framework:<10}{fit:>12.3f}{hand:>15.3f}{ratio:>14.3f}{min(ratios):>11.3f}{max(ratios):>11.3f}"
+          f"{best:>11.3f}   {'met' if ratio <= 1.03 else 'NOT met'}")
 print(f"final curves picture (in every nu.fit above): median {statistics.median(picture_seconds):.3f} s")
 '''
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--epochs", type=int, default=60)
     options = parser.parse_args()
     from jupyter_client.manager import KernelManager
 

@@ -47,10 +47,3 @@ def test_panels_follow_the_metrics():
     loss_and_mae = curves.curves_png([run("keras", 1.0, metrics=("mae",))])
     assert pixels(loss_only).shape[1] < pixels(loss_and_mae).shape[1]  # one panel, then two
     assert curves.curves_png([Run(id="x", name="empty", framework="torch")]) is None
-
-
-def test_prepare_png_makes_the_canvas_once():
-    curves.prepare_png(2)
-    figure = curves._FIGURES[2][0]
-    curves.prepare_png(2)
-    assert curves._FIGURES[2][0] is figure

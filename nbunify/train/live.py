@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 import uuid
 from typing import Sequence
 
-from nbunify.curves import curves_bundle, prepare_png
+from nbunify.curves import curves_bundle
 from nbunify.runs.run import Run
 
 #: At most this many display updates per second while training (the last state is always sent).
@@ -49,7 +48,6 @@ class LiveCurves:
         self.interval = 1.0 / UPDATES_PER_SECOND
         self._last = 0.0
         self._shown = False
-        self._warming: threading.Thread | None = None
 
     def start(self) -> None:
         if self.mode == "display":
@@ -58,9 +56,6 @@ class LiveCurves:
             display(curves_bundle(self.runs, self.title), raw=True, display_id=self.display_id)
             self._shown = True
             self._last = time.perf_counter()
-            # the first picture in a kernel imports matplotlib and loads fonts (~0.5 s): do it while training
-            self._warming = threading.Thread(target=prepare_png, name="nbunify-curves-png", daemon=True)
-            self._warming.start()
 
     def update(self) -> None:
         """Send the current curves if the last update is older than the throttle interval."""
@@ -82,8 +77,6 @@ class LiveCurves:
     def finish(self) -> None:
         """The final state, with the PNG fallback."""
         if self.mode == "display":
-            if self._warming is not None:
-                self._warming.join()
             self._send(curves_bundle(self.runs, self.title, done=True, png=True))
         elif self.mode == "text":
             for run in self.runs:
