@@ -25,6 +25,8 @@ _LAZY_ATTRIBUTES = {
     "fit": "nbunify.train.fit:fit",
     "runs": "nbunify.runs:runs",
     "compare": "nbunify.compare:compare",
+    "from_onnx": "nbunify.convert.hub:from_onnx",
+    "preflight": "nbunify.convert.hub:preflight",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]

@@ -5,6 +5,10 @@ Each ``nbunify/backends/<name>/`` holds:
   ``build.py``     ``build(spec, weights) -> native model`` (idiomatic layers named after the spec's layers)
   ``weights.py``   ``get_weights(model) -> canonical dict``, ``set_weights(model, weights)``
   ``predict.py``   ``predict(model, inputs) -> numpy``: inference mode, channels-first in and out
+  ``onnx_import.py`` ``REGISTRY`` (nbunify.convert.registry.Registry), ``import_graph(OnnxGraph) -> native``,
+                   ``run(native, numpy inputs) -> numpy outputs``, optional ``hazards(OnnxGraph) -> [str]``;
+                   its converters live in ``onnx_ops/<family>.py``, listed in ``onnx_ops/__init__.py``
+  ``onnx_export.py`` ``export(model, path, opset, dynamic_batch)``: the framework's own ONNX exporter
 Backends are imported only when needed (einops-style): a framework the user never touched stays unimported.
 """
 
