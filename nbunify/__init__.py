@@ -27,6 +27,7 @@ _LAZY_ATTRIBUTES = {
     "compare": "nbunify.compare:compare",
     "from_onnx": "nbunify.convert.hub:from_onnx",
     "preflight": "nbunify.convert.hub:preflight",
+    "parity": "nbunify.convert.parity:parity",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]

@@ -31,6 +31,7 @@ def from_onnx(model: Any, framework: str) -> Any:
     if not report.ok:
         raise UnsupportedModelError(name, report.problems)
     native = importer.import_graph(graph)
+    native._nbunify_onnx = graph.proto  # what nu.parity and nu.show read back: the graph it computes
     return native
 
 
