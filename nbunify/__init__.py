@@ -25,7 +25,9 @@ _LAZY_ATTRIBUTES = {
     "fit": "nbunify.train.fit:fit",
     "runs": "nbunify.runs:runs",
     "compare": "nbunify.compare:compare",
+    "to_onnx": "nbunify.convert.export:to_onnx",
     "from_onnx": "nbunify.convert.hub:from_onnx",
+    "convert": "nbunify.convert.hub:convert",
     "preflight": "nbunify.convert.hub:preflight",
     "parity": "nbunify.convert.parity:parity",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbunify import backends
-from nbunify.convert.errors import UnsupportedModelError
+from nbunify.convert.errors import ParityError, UnsupportedModelError
 from nbunify.convert.loading import load
 from nbunify.convert.onnx_graph import OnnxGraph
 from nbunify.convert.preflight import Preflight, check_graph
@@ -38,3 +38,30 @@ def from_onnx(model: Any, framework: str) -> Any:
 def run(native: Any, inputs: list[Any]) -> list[Any]:
     """Outputs (numpy, graph order) of a model ``from_onnx`` made, called on numpy ``inputs`` in graph order."""
     return backends.part(backends.owner(native), "onnx_import").run(native, inputs)
+
+
+def convert(model: Any, to: str, inputs: Any = None, opset: int | None = None) -> Any:
+    """``model`` (a native model, or an ONNX model) as a native, trainable ``to`` model, with its parity proven.
+
+    Exports with the source framework's own exporter (nu.to_onnx), imports with nu.from_onnx, then runs the source
+    and the result on the same inputs (``inputs`` or seeded ones): the report is attached as ``_nbunify_parity``
+    (and printed by ``nu.parity``'s formats). Raises ParityError, keeping the model, when they differ beyond the
+    dtype's tolerance.
+    """
+    import onnx
+
+    from nbunify.convert.parity import parity
+
+    target = backends.resolve(to)
+    if isinstance(model, (onnx.ModelProto, bytes, bytearray, str)) or hasattr(model, "__fspath__"):
+        source = proto = load(model)
+    else:
+        from nbunify.convert.export import to_onnx
+
+        source, proto = model, to_onnx(model, opset=opset)
+    native = from_onnx(proto, target)
+    report = parity(native, source, inputs)
+    native._nbunify_parity = report
+    if not report.ok:
+        raise ParityError(report, native)
+    return native
