@@ -72,7 +72,7 @@ class OnnxGraph:
             pass
         self.nodes: list[Node] = []
         for proto_node in graph.node:
-            node = _node(proto_node, self.opsets)
+            node = node_view(proto_node, self.opsets)
             if fold and self._foldable(node):
                 try:
                     self._fold(node)
@@ -143,16 +143,12 @@ def _has_subgraph(proto: Any) -> bool:
     return any(attribute.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for attribute in proto.attribute)
 
 
-def _node(proto: Any, opsets: dict[str, int]) -> Node:
+def node_view(proto: Any, opsets: dict[str, int]) -> Node:
+    """A NodeProto as a Node: attributes decoded, the schema's defaults (at the domain's opset) filled in."""
     import onnx
     import onnx.defs
 
-    attrs = {attribute.name: onnx.helper.get_attribute_value(attribute) for attribute in proto.attribute}
-    for key, value in list(attrs.items()):
-        if isinstance(value, bytes):
-            attrs[key] = value.decode("utf-8", "replace")
-        elif isinstance(value, list) and value and isinstance(value[0], bytes):
-            attrs[key] = [item.decode("utf-8", "replace") for item in value]
+    attrs = {attribute.name: _decoded(onnx.helper.get_attribute_value(attribute)) for attribute in proto.attribute}
     domain = "" if proto.domain == "ai.onnx" else proto.domain
     try:
         schema = onnx.defs.get_schema(proto.op_type, opsets.get(domain, 1), domain)
@@ -161,9 +157,17 @@ def _node(proto: Any, opsets: dict[str, int]) -> Node:
     if schema is not None:
         for name, attribute in schema.attributes.items():
             if name not in attrs and attribute.default_value.name:
-                value = onnx.helper.get_attribute_value(attribute.default_value)
-                attrs[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+                attrs[name] = _decoded(onnx.helper.get_attribute_value(attribute.default_value))
     return Node(proto.op_type, domain, proto.name, list(proto.input), list(proto.output), attrs, proto)
+
+
+def _decoded(value: Any) -> Any:
+    """Strings (and lists of them) as str: ONNX stores them as bytes."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list) and value and isinstance(value[0], bytes):
+        return [item.decode("utf-8", "replace") for item in value]
+    return value
 
 
 def _value(info: Any) -> Value:
@@ -178,3 +182,6 @@ def _value(info: Any) -> Value:
         return Value(info.name, dtype, None)
     shape = tuple(dim.dim_value if dim.HasField("dim_value") else None for dim in tensor.shape.dim)
     return Value(info.name, dtype, shape)
+
+
+_node = node_view  # TEMPORARY alias while the keras importer moves to node_view
