@@ -182,6 +182,3 @@ def _value(info: Any) -> Value:
         return Value(info.name, dtype, None)
     shape = tuple(dim.dim_value if dim.HasField("dim_value") else None for dim in tensor.shape.dim)
     return Value(info.name, dtype, shape)
-
-
-_node = node_view  # TEMPORARY alias while the keras importer moves to node_view
