@@ -246,41 +246,21 @@ def test_float_initializers_outside_layers_are_trainable_weights():
     assert [tuple(weight.shape) for weight in native.trainable_weights] == [(3,)]
 
 
-def randomized_light_model(path):
-    """A light model with its ConstantOfShape weights (all 0.02 in the shipped files: nearly flat outputs) replaced by
-    seeded initializers, He-normal for kernels and matrices, U(0.01, 0.03) for vectors (valid batch-norm variances).
-    The new initializers are also declared as graph inputs, as these IR 3 models require."""
-    model = onnx.load(str(path))
-    static = {tensor.name: numpy_helper.to_array(tensor) for tensor in model.graph.initializer}
-    rng = np.random.default_rng(0)
-    kept = []
-    for node in model.graph.node:
-        if node.op_type == "ConstantOfShape" and node.input[0] in static:
-            shape = [int(dim) for dim in static[node.input[0]]]
-            if len(shape) >= 2:
-                array = rng.standard_normal(shape) * np.sqrt(2.0 / max(int(np.prod(shape[1:])), 1))
-            else:
-                array = rng.uniform(0.01, 0.03, shape)
-            model.graph.initializer.append(numpy_helper.from_array(array.astype(np.float32), node.output[0]))
-            model.graph.input.append(value(node.output[0], FLOAT, shape))
-        else:
-            kept.append(node)
-    del model.graph.node[:]
-    model.graph.node.extend(kept)
-    return model
+#: The light models with seeded random weights (conformance.light_model); vgg19, alexnet and zfnet512 (100M+ weights
+#: in their dense layers) are left to `python -m nbunify.convert.conformance --framework keras --kind light`.
+LIGHT_TESTED = [path for path in sorted(LIGHT.glob("*.onnx")) if path.stem.removeprefix("light_") in
+                ("squeezenet", "shufflenet", "inception_v1", "inception_v2", "resnet50", "densenet121")]
 
 
-@pytest.mark.parametrize("path", sorted(LIGHT.glob("*.onnx")), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", LIGHT_TESTED, ids=lambda path: path.stem)
 def test_light_models_match_onnxruntime(path):
-    """The onnx package's "light" ResNet-50, DenseNet-121, VGG-19 ... with random weights, on a seeded input:
+    """The onnx package's "light" ResNet-50, DenseNet-121 ... with random weights, on a seeded input:
     max abs error <= 1e-4 against onnxruntime."""
-    model = randomized_light_model(path)
-    initializers = {tensor.name for tensor in model.graph.initializer}
-    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    graph_input = next(entry for entry in session.get_inputs() if entry.name not in initializers)
-    inputs = np.random.default_rng(0).standard_normal(graph_input.shape).astype(np.float32)
-    expected = session.run(None, {graph_input.name: inputs})
-    outputs = run(from_onnx(model, "keras"), [inputs])
+    from nbunify.convert.conformance import _light_case, light_model
+
+    model = light_model(path)
+    inputs, expected = _light_case(model)
+    outputs = run(from_onnx(model, "keras"), inputs)
     for output, wanted in zip(outputs, expected):
         assert output.shape == wanted.shape
         assert np.abs(output.astype(np.float64) - wanted).max() <= 1e-4
