@@ -33,6 +33,20 @@ def torch_pads(pads: list[int]) -> list[int]:
     return result
 
 
+def _window(builder: Builder, node: Node) -> tuple[int, list[int], list[int], int, list[int], str]:
+    """A Conv/ConvTranspose node's spatial rank, strides, dilations, group, pads and auto_pad, defaults filled in
+    (auto_pad VALID becomes explicit zero pads)."""
+    spatial = builder.rank(node.inputs[1]) - 2
+    strides = list(node.attrs.get("strides") or [1] * spatial)
+    dilations = list(node.attrs.get("dilations") or [1] * spatial)
+    group = int(node.attrs.get("group", 1))
+    pads = list(node.attrs.get("pads") or [0] * 2 * spatial)
+    auto_pad = node.attrs.get("auto_pad", "NOTSET")
+    if auto_pad == "VALID":
+        pads, auto_pad = [0] * 2 * spatial, "NOTSET"
+    return spatial, strides, dilations, group, pads, auto_pad
+
+
 def _conv_padded(x, weight, bias, strides, dilations, group, pads, auto_pad):
     spatial = len(weight.shape) - 2
     if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
@@ -44,14 +58,7 @@ def _conv_padded(x, weight, bias, strides, dilations, group, pads, auto_pad):
 @REGISTRY.register("Conv", 11, 22)
 def conv(builder: Builder, node: Node):
     x, weight, bias = (builder.inputs(node) + [None])[:3]
-    spatial = builder.rank(node.inputs[1]) - 2
-    strides = list(node.attrs.get("strides") or [1] * spatial)
-    dilations = list(node.attrs.get("dilations") or [1] * spatial)
-    group = int(node.attrs.get("group", 1))
-    pads = list(node.attrs.get("pads") or [0] * 2 * spatial)
-    auto_pad = node.attrs.get("auto_pad", "NOTSET")
-    if auto_pad == "VALID":
-        pads, auto_pad = [0] * 2 * spatial, "NOTSET"
+    spatial, strides, dilations, group, pads, auto_pad = _window(builder, node)
     if auto_pad == "NOTSET" and pads[:spatial] == pads[spatial:]:
         return builder.call(CONVOLUTIONS[spatial], x, weight, bias, strides, pads[:spatial], dilations, group)
     return builder.call(_conv_padded, x, weight, bias, strides, dilations, group, pads, auto_pad)
@@ -83,16 +90,9 @@ def _conv_transpose(x, weight, bias, strides, dilations, group, output_padding, 
 @REGISTRY.register("ConvTranspose", 11, 22)
 def conv_transpose(builder: Builder, node: Node):
     x, weight, bias = (builder.inputs(node) + [None])[:3]
-    spatial = builder.rank(node.inputs[1]) - 2
-    strides = list(node.attrs.get("strides") or [1] * spatial)
-    dilations = list(node.attrs.get("dilations") or [1] * spatial)
-    group = int(node.attrs.get("group", 1))
-    pads = list(node.attrs.get("pads") or [0] * 2 * spatial)
+    spatial, strides, dilations, group, pads, auto_pad = _window(builder, node)
     output_padding = list(node.attrs.get("output_padding") or [0] * spatial)
     output_shape = list(node.attrs.get("output_shape") or [])
-    auto_pad = node.attrs.get("auto_pad", "NOTSET")
-    if auto_pad == "VALID":
-        pads, auto_pad = [0] * 2 * spatial, "NOTSET"
     simple = (auto_pad == "NOTSET" and not output_shape and pads[:spatial] == pads[spatial:]
               and all(extra < max(stride, dilation)
                       for extra, stride, dilation in zip(output_padding, strides, dilations)))
