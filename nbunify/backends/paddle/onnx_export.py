@@ -1,4 +1,4 @@
-"""paddle -> ONNX with paddle.onnx.export (paddle2onnx 2.1), around a dy2static and a paddle2onnx bug of paddle 3.3."""
+"""paddle -> ONNX as paddle.onnx.export does it (jit.save, then paddle2onnx 2.1 in a child process), around paddle 3.3 bugs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import contextlib
 import io
 import os
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -15,7 +18,7 @@ from nbunify.frameworks import load
 
 paddle = load("paddle")  # nbunify.convert.export loads it order-safely before importing this module
 
-EXPORTER = "paddle.onnx.export (paddle2onnx)"
+EXPORTER = "paddle.jit.save + paddle2onnx"
 REQUIREMENTS = {"paddle2onnx": "paddle2onnx>=2.0"}  # import name -> pip requirement
 #: Opsets paddle2onnx 2.1 writes (7 to 21); nbunify's importers start at 11.
 OPSETS = range(7, 22)
@@ -27,8 +30,9 @@ def export(model: Any, path: str | Path, opset: int | None = None, dynamic_batch
     """Write ``model`` (a paddle nn.Layer) as ONNX to ``path``, taking and giving what ``nu.predict`` does.
 
     ``example`` (a canonical batch) fixes the input's shape and dtype; without it, the model's spec does. The
-    layer is saved as a static program in eval mode (flags restored after), then converted at exactly ``opset``
-    (paddle2onnx's automatic opset upgrade is off, so the opset asked for is the one written). During the export
+    layer is saved as a static program in eval mode (flags restored after), then converted by paddle2onnx, in a
+    child process (see _CONVERTER), at exactly ``opset`` (its automatic opset upgrade is off, so the opset asked
+    for is the one written). During the export
     nbunify's recurrent layers and nn.LeakyReLU are swapped for equivalents paddle2onnx converts correctly.
     """
     if example is None:
@@ -40,20 +44,40 @@ def export(model: Any, path: str | Path, opset: int | None = None, dynamic_batch
         shape, dtype = list(np.shape(example)[1:]), "int64" if np.asarray(example).dtype.kind in "iu" else "float32"
     batch = None if dynamic_batch else (1 if example is None else len(example))
     input_spec = [paddle.static.InputSpec([batch, *shape], dtype, "input")]
-    prefix = str(Path(path).with_suffix(""))
     messages = io.StringIO()
-    with _eval_mode(model), _export_safe_layers(model), _kept_environment("POLYGRAPHY_AUTOINSTALL_DEPS"):
-        try:
-            # paddle2onnx prints its progress and, on failure, logs the error and calls sys.exit(-1).
-            with contextlib.redirect_stdout(messages), contextlib.redirect_stderr(messages):
-                paddle.onnx.export(model, prefix, input_spec=input_spec, opset_version=opset or DEFAULT_OPSET,
-                                   enable_auto_update_opset=False)
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - SystemExit: paddle2onnx's way to report a failure
-            raise _failure(messages.getvalue(), error) from None
-    if not Path(prefix + ".onnx").is_file():
-        raise _failure(messages.getvalue(), None)
-    if Path(prefix + ".onnx") != Path(path):
-        os.replace(prefix + ".onnx", path)
+    with tempfile.TemporaryDirectory(prefix="nbunify-paddle-export-") as folder:
+        prefix = os.path.join(folder, "model")
+        with _eval_mode(model), _export_safe_layers(model):
+            try:
+                with contextlib.redirect_stdout(messages), contextlib.redirect_stderr(messages):
+                    paddle.jit.save(model, prefix, input_spec=input_spec)
+            except Exception as error:  # noqa: BLE001 - dy2static's errors, reported with the exporter's name
+                raise _failure(messages.getvalue(), error) from None
+        _convert_saved_program(prefix, Path(path), opset or DEFAULT_OPSET)
+
+
+#: paddle2onnx's C++ half parses protobuf with whichever libprotobuf symbols came first in the process: after
+#: ``import tensorflow`` those are TensorFlow's, and the export dies with a segmentation fault. So the conversion
+#: of the saved static program runs in a child process that loads paddle2onnx without TensorFlow.
+_CONVERTER = """
+import sys
+import paddle2onnx
+model, params, target, opset = sys.argv[1:5]
+paddle2onnx.export(model, params, target, int(opset), auto_upgrade_opset=False)
+"""
+
+
+def _convert_saved_program(prefix: str, target: Path, opset: int) -> None:
+    """paddle2onnx, in a child process, from the program ``paddle.jit.save`` wrote at ``prefix`` to ``target``."""
+    program = prefix + (".json" if Path(prefix + ".json").is_file() else ".pdmodel")
+    target.unlink(missing_ok=True)
+    # The child's environment is its own: paddle2onnx sets POLYGRAPHY_AUTOINSTALL_DEPS=1 there, not in the kernel.
+    done = subprocess.run([sys.executable, "-c", _CONVERTER, program, prefix + ".pdiparams", str(target), str(opset)],
+                          capture_output=True, text=True, cwd=os.path.dirname(prefix))
+    if done.returncode != 0 or not target.is_file():
+        # paddle2onnx logs its errors and calls sys.exit(-1); a crash leaves only the exit status.
+        reason = None if done.returncode >= 0 else RuntimeError(f"the converter died of signal {-done.returncode}")
+        raise _failure(done.stdout + done.stderr, reason)
 
 
 def framework_version() -> str:
@@ -95,19 +119,6 @@ def _eval_mode(model: Any) -> Iterator[None]:
             layer.training = training
         if tracer_training is not None:
             tracer._train_mode = tracer_training
-
-
-@contextlib.contextmanager
-def _kept_environment(name: str) -> Iterator[None]:
-    """paddle2onnx sets POLYGRAPHY_AUTOINSTALL_DEPS=1 for good (letting polygraphy pip-install); put it back."""
-    before = os.environ.get(name)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 @contextlib.contextmanager
