@@ -13,13 +13,17 @@ from nbunify.runs.run import EPOCH, Run
 
 #: Points sent per series: longer series are thinned evenly (the last point always kept); the store keeps all.
 MAX_POINTS = 2000
+#: Points per series in the updates sent while training (the final message has up to MAX_POINTS): a live chart
+#: a few hundred pixels wide shows no more, and each update costs the training loop in proportion to its size.
+LIVE_POINTS = 400
 #: A colour per framework, shared by the PNG fallback and (as a default) by the Lab renderer.
 COLOURS = {"torch": "#ee4c2c", "keras": "#d00000", "paddle": "#2932e1"}
 _LINE_STYLES = ("-", "--", ":", "-.")
 
 
-def curves_message(runs: Sequence[Run], title: str = "", done: bool = False) -> dict[str, Any]:
-    """The JSON message: every run's series (x, epoch, seconds, values) per metric, thinned to MAX_POINTS.
+def curves_message(runs: Sequence[Run], title: str = "", done: bool = False,
+                   max_points: int = MAX_POINTS) -> dict[str, Any]:
+    """The JSON message: every run's series (x, epoch, seconds, values) per metric, thinned to ``max_points``.
 
     Non-finite values are sent as ``null`` (JSON has no NaN) so a diverging run shows its gap.
     """
@@ -28,7 +32,7 @@ def curves_message(runs: Sequence[Run], title: str = "", done: bool = False) -> 
     for run in runs:
         series = {}
         for (kind, metric), entry in run.series().items():
-            indices = _thin(len(entry.x))
+            indices = _thin(len(entry.x), max_points)
             series[f"{kind}/{metric}"] = {
                 "kind": kind, "metric": metric,
                 "x": [entry.x[i] for i in indices], "epoch": [entry.epoch[i] for i in indices],
@@ -136,9 +140,11 @@ def _line_2d(colour: str | None, style: str, label: str) -> Any:
     return Line2D([], [], color=colour, linestyle=style, label=label)
 
 
-def curves_bundle(runs: Sequence[Run], title: str = "", done: bool = False, png: bool = False) -> dict[str, Any]:
+def curves_bundle(runs: Sequence[Run], title: str = "", done: bool = False, png: bool = False,
+                  max_points: int = MAX_POINTS) -> dict[str, Any]:
     """The display bundle: the JSON message, text/plain and (when ``png``) a static image/png."""
-    bundle: dict[str, Any] = {CURVES_MIME: curves_message(runs, title, done), "text/plain": curves_text(runs)}
+    bundle: dict[str, Any] = {CURVES_MIME: curves_message(runs, title, done, max_points),
+                              "text/plain": curves_text(runs)}
     if png:
         picture = curves_png(runs, title)
         if picture is not None:
@@ -155,10 +161,10 @@ def _epoch_end_steps(run: Run) -> dict[int, int]:
     return steps
 
 
-def _thin(count: int) -> range | list[int]:
-    if count <= MAX_POINTS:
+def _thin(count: int, max_points: int = MAX_POINTS) -> range | list[int]:
+    if count <= max_points:
         return range(count)
-    stride = math.ceil(count / MAX_POINTS)
+    stride = math.ceil(count / max_points)
     indices = list(range(0, count, stride))
     if indices[-1] != count - 1:
         indices.append(count - 1)

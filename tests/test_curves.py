@@ -47,3 +47,34 @@ def test_panels_follow_the_metrics():
     loss_and_mae = curves.curves_png([run("keras", 1.0, metrics=("mae",))])
     assert pixels(loss_only).shape[1] < pixels(loss_and_mae).shape[1]  # one panel, then two
     assert curves.curves_png([Run(id="x", name="empty", framework="torch")]) is None
+
+
+def test_live_updates_are_thinned_and_the_final_message_keeps_every_point(monkeypatch):
+    from nbunify.display import CURVES_MIME
+    from nbunify.train import live
+
+    long_run = run("torch", 1.0, steps=1500)
+    sent = []
+    curves_live = live.LiveCurves([long_run], "long", "display")
+    monkeypatch.setattr(curves_live, "_send", sent.append)
+    curves_live.update()
+    curves_live.finish()
+    during, final = (bundle[CURVES_MIME]["runs"][0]["series"]["step/loss"]["x"] for bundle in sent)
+    assert len(during) <= curves.LIVE_POINTS + 1 and during[-1] == 1500  # the latest point is always there
+    assert len(final) == 1500 and "image/png" in sent[1] and "image/png" not in sent[0]
+
+
+def test_an_expensive_update_makes_the_next_one_wait_in_proportion(monkeypatch):
+    import time
+
+    from nbunify.train import live
+
+    curves_live = live.LiveCurves([run("torch", 1.0)], "slow", "display")
+    monkeypatch.setattr(curves_live, "_send", lambda bundle: time.sleep(0.03))
+    curves_live.update()
+    # 30 ms of sending may take LIVE_BUDGET (1%) of the time: the next update waits about 3 s, not 0.5 s
+    assert curves_live.interval >= 0.03 / live.LIVE_BUDGET
+    cheap = live.LiveCurves([run("torch", 1.0)], "cheap", "display")
+    monkeypatch.setattr(cheap, "_send", lambda bundle: None)
+    cheap.update()
+    assert cheap.interval == 1.0 / live.UPDATES_PER_SECOND

@@ -7,11 +7,14 @@ import time
 import uuid
 from typing import Sequence
 
-from nbunify.curves import curves_bundle
+from nbunify.curves import LIVE_POINTS, curves_bundle
 from nbunify.runs.run import Run
 
 #: At most this many display updates per second while training (the last state is always sent).
 UPDATES_PER_SECOND = 2.0
+#: Share of the training time live updates may take: after each one the next waits its cost / LIVE_BUDGET, so
+#: curves of long runs (bigger messages) or many runs update less often rather than slow training down.
+LIVE_BUDGET = 0.01
 
 
 def _shell():
@@ -37,7 +40,9 @@ class LiveCurves:
     """Shows every run's curves overlaid in one display, updated with ``update_display``.
 
     ``mode`` is "display" (a notebook), "text" (print a line per run and epoch) or "off".
-    Updates carry the JSON message and text; the final one adds a PNG so a saved notebook shows the curves.
+    Updates carry the JSON message (LIVE_POINTS per series) and text, at most UPDATES_PER_SECOND and within
+    LIVE_BUDGET of the time; the final one has every point (up to MAX_POINTS) and a PNG so a saved notebook shows
+    the curves.
     """
 
     def __init__(self, runs: Sequence[Run], title: str, mode: str) -> None:
@@ -63,8 +68,9 @@ class LiveCurves:
             return
         now = time.perf_counter()
         if now - self._last >= self.interval:
-            self._send(curves_bundle(self.runs, self.title))
+            self._send(curves_bundle(self.runs, self.title, max_points=LIVE_POINTS))
             self._last = time.perf_counter()
+            self.interval = max(1.0 / UPDATES_PER_SECOND, (self._last - now) / LIVE_BUDGET)
 
     def epoch_end(self, run: Run, epochs: int) -> None:
         if self.mode == "text":
