@@ -49,9 +49,24 @@ def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
 
     Inputs are float32, or int64 token ids for a spec whose input is tokens (checked against the
     embedding's vocabulary first: an id out of range is an error here, not undefined behaviour in a framework).
+    A model imported by nu.from_onnx takes and gives what its ONNX graph does (eval mode, no gradients).
     """
     framework = backends.owner(model)
     spec = getattr(model, "_nbunify_spec", None)
+    if spec is None and getattr(model, "_nbunify_onnx", None) is not None:
+        # imported by nu.from_onnx: it takes and gives what its ONNX graph does (a single input and output here)
+        from nbunify.convert.hub import run
+        from nbunify.convert.parity import check_inputs, graph_signature
+
+        signature = graph_signature(model._nbunify_onnx)
+        array = np.asarray(inputs)
+        if signature and array.dtype.kind == "f" and np.dtype(signature[0][1]).kind == "f":
+            array = array.astype(signature[0][1], copy=False)  # numpy's float64 for a float32 graph
+        check_inputs([array], signature, f"this {framework} model (imported from ONNX)")
+        outputs = run(model, [array])
+        if len(outputs) != 1:
+            raise ValueError(f"nu.predict gives one output; this imported model has {len(outputs)}: call it directly")
+        return outputs[0]
     return backends.part(framework, "predict").predict(model, prepare_inputs(spec, inputs, framework))
 
 

@@ -66,3 +66,16 @@ def test_the_magic_stores_each_result_with_its_report(ip, tmp_path):
     broken.write_bytes(b"not a model at all")
     with pytest.raises(UsageError, match="not an ONNX model"):
         ip.run_line_magic("unify", f"convert {broken} --to torch")
+
+
+def test_predict_takes_an_imported_model_and_checks_its_inputs():
+    spec = lenet5()
+    model = nu.build(spec, "torch", weights=random_weights(spec))
+    imported = nu.from_onnx(nu.to_onnx(model), "paddle")
+    inputs = random_inputs(spec, batch=3).astype(np.float64)  # numpy's default float: taken as the graph's float32
+    assert float(np.abs(nu.predict(imported, inputs) - nu.predict(model, inputs)).max()) <= ROUND_TRIP
+    with pytest.raises(ValueError, match=r"input 'input' of this paddle model \(imported from ONNX\) has shape "
+                                         r"\?x1x28x28 \(\? = any\), got 3x28x28x1"):
+        nu.predict(imported, inputs.transpose(0, 2, 3, 1))
+    with pytest.raises(ValueError, match="takes float32, got int64"):
+        nu.predict(imported, np.zeros((3, 1, 28, 28), np.int64))

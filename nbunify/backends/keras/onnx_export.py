@@ -32,7 +32,8 @@ def export(model: Any, path: str | Path, opset: int | None = None, dynamic_batch
     to channels-last first, a map output back to channels-first, and a flattened map output (whose features keras
     orders channels-last) is gathered back into canonical order. A keras model nbunify did not build is treated as
     ``nu.predict`` treats it: a rank-4 input or output is NCHW outside, NHWC inside. ``example`` fixes the input's
-    shape and dtype (default: the spec's). Inference mode: dropout off, BatchNorm on its statistics.
+    shape and dtype (default: the spec's). Inference mode: dropout off, BatchNorm on its statistics. GRU and
+    SimpleRNN layers are unrolled over the (fixed) sequence for the export, see _unrolled_recurrences.
     """
     spec = getattr(model, "_nbunify_spec", None)
     if example is not None:
@@ -48,7 +49,7 @@ def export(model: Any, path: str | Path, opset: int | None = None, dynamic_batch
     signature = [keras.InputSpec(shape=(batch, *shape), dtype=dtype, name="input")]
     _register_missing_tf2onnx_ops()
     try:
-        with _quiet_tf2onnx():
+        with _quiet_tf2onnx(), _unrolled_recurrences(model):
             wrapper.export(str(path), format="onnx", opset_version=opset or DEFAULT_OPSET, verbose=False,
                            input_signature=signature)
     except Exception as error:  # noqa: BLE001 - keras and tf2onnx raise many kinds; say which exporter failed
@@ -84,6 +85,26 @@ def _channels_first_model(model: Any, spec: Any, shape: tuple, dtype: str) -> An
         # keras feature k holds canonical feature permutation[k]: canonical feature j is keras feature argsort[j].
         outputs = keras.ops.take(outputs, np.argsort(permutation).astype(np.int32), axis=1)
     return keras.Model(inputs, outputs, name=f"{model.name}_channels_first")
+
+
+@contextlib.contextmanager
+def _unrolled_recurrences(model: Any) -> Iterator[None]:
+    """GRU and SimpleRNN layers traced unrolled over time (their flag restored after), for the export only.
+
+    tf2onnx 1.17 rewrites Keras 3's LSTM loop into an ONNX LSTM node, but leaves a GRU's or SimpleRNN's
+    tf.while_loop as an ONNX Loop with a subgraph, which the importers (and most runtimes' fast paths) do not
+    take. Unrolled, the same weights give plain MatMul/Sigmoid/Tanh nodes, one set per time step; the sequence
+    length is fixed by the export's input shape, so unrolling is always possible.
+    """
+    recurrent = [layer for layer in model._flatten_layers(include_self=False)
+                 if isinstance(layer, (keras.layers.GRU, keras.layers.SimpleRNN)) and not layer.unroll]
+    for layer in recurrent:
+        layer.unroll = True
+    try:
+        yield
+    finally:
+        for layer in recurrent:
+            layer.unroll = False
 
 
 @contextlib.contextmanager
