@@ -38,6 +38,25 @@ class OutputParity:
 
 
 @dataclass
+class NodeParity:
+    """One node output of an imported model against onnxruntime on the same graph (nu.parity per_node=True)."""
+
+    node: str
+    op_type: str
+    output: str
+    shape: tuple[int, ...]
+    max_abs_error: float
+    #: max abs error over the reference's largest magnitude: drift relative to the value's scale
+    relative_error: float
+    tolerance: tuple[float, float]
+
+    @property
+    def ok(self) -> bool:
+        absolute, relative = self.tolerance
+        return self.max_abs_error <= absolute or self.relative_error <= relative
+
+
+@dataclass
 class ParityReport:
     """Per output of ``a`` against ``b`` (the reference): errors, cosine similarity, top-1/top-5 agreement."""
 
@@ -45,6 +64,15 @@ class ParityReport:
     b: str
     outputs: list[OutputParity] = field(default_factory=list)
     batch: int = 0
+    #: per_node=True: each node output the imported model exposes, in graph order, against onnxruntime
+    nodes: list[NodeParity] = field(default_factory=list)
+    #: per_node=True: node outputs onnxruntime computed that the imported model does not hold (folded, fused)
+    unobserved: list[str] = field(default_factory=list)
+
+    @property
+    def first_drift(self) -> NodeParity | None:
+        """The first node (graph order) whose output is beyond tolerance: where the difference starts."""
+        return next((node for node in self.nodes if not node.ok), None)
 
     @property
     def ok(self) -> bool:
@@ -63,11 +91,27 @@ class ParityReport:
                  "within tolerance": "yes" if o.ok else f"NO (abs {o.tolerance[0]:g} / rel {o.tolerance[1]:g})"}
                 for o in self.outputs]
 
+    def node_summary(self) -> str:
+        """One line on the per-node comparison ("" without per_node=True)."""
+        if not self.nodes and not self.unobserved:
+            return ""
+        worst = max(self.nodes, key=lambda node: node.relative_error, default=None)
+        text = f"per node: {len(self.nodes)} node outputs compared with onnxruntime, {len(self.unobserved)} not held"
+        drift = self.first_drift
+        if drift is not None:
+            text += (f"; first drift at {drift.op_type} node {drift.node!r} (output {drift.output!r}): max abs error "
+                     f"{drift.max_abs_error:.3g}, {drift.relative_error:.3g} of its scale")
+        elif worst is not None:
+            text += f"; all within tolerance (largest: {worst.relative_error:.3g} of its scale, {worst.op_type} {worst.node!r})"
+        return text
+
     def __str__(self) -> str:
         head = f"parity of {self.a} against {self.b} (batch {self.batch}): {'ok' if self.ok else 'DIFFERS'}"
         lines = [head]
         for row in self.rows():
             lines.append("  " + ", ".join(f"{key} {value}" for key, value in row.items() if value != ""))
+        if self.node_summary():
+            lines.append("  " + self.node_summary())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -81,10 +125,11 @@ class ParityReport:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in row.values()) + "</tr>"
                        for row in rows)
         title = html.escape(str(self).splitlines()[0])
-        return f"<div><b>{title}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        nodes = f"<p>{html.escape(self.node_summary())}</p>" if self.node_summary() else ""
+        return f"<div><b>{title}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{nodes}</div>"
 
 
-def parity(a: Any, b: Any, inputs: Any = None, seed: int = 0) -> ParityReport:
+def parity(a: Any, b: Any, inputs: Any = None, seed: int = 0, per_node: bool = False) -> ParityReport:
     """Run ``a`` and ``b`` on the same inputs and compare their outputs, ``b`` being the reference.
 
     Each of ``a`` and ``b`` is a native model built by nu.build, a model imported by nu.from_onnx, or an ONNX
@@ -93,6 +138,12 @@ def parity(a: Any, b: Any, inputs: Any = None, seed: int = 0) -> ParityReport:
     models' input shapes. Per output: max abs error, max relative error (against |b|), cosine similarity, and for
     scores per class (last axis >= 2) the share of rows whose top-1 class agrees and whose top-5 sets agree,
     computed per row from the outputs as they are (never sorted or reordered). Tolerances depend on the dtype.
+
+    ``per_node=True`` also compares every node's output of the imported model (``a``, or else ``b``: one of them
+    must come from nu.from_onnx or nu.convert) with onnxruntime running the same graph on the same inputs:
+    ``report.nodes`` in graph order, ``report.first_drift`` names the first node beyond tolerance (max abs error,
+    or that error over the value's largest magnitude), ``report.unobserved`` the values the native model does not
+    hold (folded at import or fused into a neighbour).
     """
     runner_a, runner_b = _runner(a), _runner(b)
     signature = runner_a.signature or runner_b.signature
@@ -111,7 +162,52 @@ def parity(a: Any, b: Any, inputs: Any = None, seed: int = 0) -> ParityReport:
     for index, (first, second) in enumerate(zip(outputs_a, outputs_b)):
         name = names[index] if index < len(names) else f"output {index}"
         report.outputs.append(compare(name, np.asarray(first), np.asarray(second)))
+    if per_node:
+        _compare_nodes(report, _imported(a, b), arrays)
     return report
+
+
+def _imported(a: Any, b: Any) -> Any:
+    import onnx
+
+    for model in (a, b):
+        if not isinstance(model, (onnx.ModelProto, bytes, bytearray, str, os.PathLike)) \
+                and getattr(model, "_nbunify_onnx", None) is not None:
+            return model
+    raise ValueError("per_node=True compares the nodes of a model imported by nu.from_onnx (or made by nu.convert) "
+                     "with onnxruntime on the same graph; neither model is one. Convert one first, e.g. "
+                     "nu.parity(nu.convert(model, 'torch'), model, per_node=True)")
+
+
+def _compare_nodes(report: ParityReport, model: Any, arrays: list[np.ndarray]) -> None:
+    from nbunify import backends
+    from nbunify.convert.intermediates import node_outputs, onnxruntime_values
+
+    importer = backends.part(backends.owner(model), "onnx_import")
+    if not hasattr(importer, "intermediates"):
+        raise NotImplementedError(f"the {backends.owner(model)} importer cannot give intermediate values yet")
+    proto = model._nbunify_onnx
+    reference = onnxruntime_values(proto, arrays)
+    listed = node_outputs(proto)
+    held = importer.intermediates(model, arrays, [name for _, _, name in listed if name in reference])
+    for node, op_type, name in listed:
+        if name not in reference:
+            continue
+        if name not in held:
+            report.unobserved.append(name)
+            continue
+        expected, got = np.asarray(reference[name]), np.asarray(held[name])
+        if got.shape != expected.shape:
+            error = relative = math.inf
+        else:
+            difference = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+            error = float(difference.max()) if difference.size else 0.0
+            scale = float(np.abs(expected.astype(np.float64)).max()) if expected.size else 0.0
+            relative = error / max(scale, float(np.finfo(np.float32).tiny))
+            if math.isnan(error):
+                error = relative = math.inf
+        report.nodes.append(NodeParity(node, op_type, name, tuple(expected.shape), error, relative,
+                                       TOLERANCES.get(expected.dtype, (0.0, 0.0))))
 
 
 def compare(name: str, value: np.ndarray, reference: np.ndarray) -> OutputParity:
@@ -213,16 +309,36 @@ def _inputs(inputs: Any, signature: list | None, seed: int) -> list[np.ndarray]:
 
 
 def _check_inputs(arrays: Sequence[np.ndarray], runner: _Runner) -> None:
-    """Wrong count, rank, fixed dimension or dtype kind: a clear error before anything runs."""
-    if runner.signature is None:
-        return
-    if len(arrays) != len(runner.signature):
-        raise ValueError(f"{runner.label} takes {len(runner.signature)} input(s) "
-                         f"({', '.join(name for name, _, _ in runner.signature)}), got {len(arrays)}")
-    for array, (name, dtype, shape) in zip(arrays, runner.signature):
-        expected = "x".join("?" if dim is None else str(dim) for dim in shape)
-        if array.ndim != len(shape) or any(dim is not None and dim != got for dim, got in zip(shape, array.shape)):
-            raise ValueError(f"input {name!r} of {runner.label} has shape {expected} (? = any), got "
+    if runner.signature is not None:
+        check_inputs(arrays, runner.signature, runner.label)
+
+
+def check_inputs(arrays: Sequence[np.ndarray], signature: Sequence[tuple[str, Any, tuple]], label: str) -> None:
+    """Wrong count, rank, fixed dimension or dtype kind against ``signature`` ((name, dtype, shape with None for
+    any size, or None for any shape) per input): a clear error before anything runs."""
+    if len(arrays) != len(signature):
+        raise ValueError(f"{label} takes {len(signature)} input(s) "
+                         f"({', '.join(name for name, _, _ in signature)}), got {len(arrays)}")
+    for array, (name, dtype, shape) in zip(arrays, signature):
+        expected = "x".join("?" if dim is None else str(dim) for dim in shape or ())
+        if shape is not None and array.ndim != len(shape) or any(dim is not None and dim != got for dim, got in zip(shape, array.shape)):
+            raise ValueError(f"input {name!r} of {label} has shape {expected} (? = any), got "
                              f"{'x'.join(map(str, array.shape))}")
         if np.dtype(dtype).kind != array.dtype.kind and not (np.dtype(dtype).kind == "f" and array.dtype.kind == "f"):
-            raise ValueError(f"input {name!r} of {runner.label} takes {np.dtype(dtype).name}, got {array.dtype.name}")
+            raise ValueError(f"input {name!r} of {label} takes {np.dtype(dtype).name}, got {array.dtype.name}")
+
+
+def graph_signature(proto: Any) -> list[tuple[str, Any, tuple]]:
+    """(name, numpy dtype, shape with None for symbolic sizes) of each true input of an ONNX graph."""
+    import onnx
+
+    initializers = {tensor.name for tensor in proto.graph.initializer}
+    signature = []
+    for value in proto.graph.input:
+        if value.name in initializers:
+            continue
+        tensor = value.type.tensor_type
+        shape = (tuple(dim.dim_value if dim.HasField("dim_value") and dim.dim_value > 0 else None
+                       for dim in tensor.shape.dim) if tensor.HasField("shape") else None)  # None: any shape
+        signature.append((value.name, onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type), shape))
+    return signature
