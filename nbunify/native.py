@@ -83,8 +83,8 @@ def prepare_inputs(spec: Sequential | None, inputs: Any, framework: str = "the")
     if array.dtype.kind not in "iu" and not (array.dtype.kind == "f" and np.array_equal(array, np.round(array))):
         raise ValueError(f"spec {spec.name!r} takes integer token ids, got {array.dtype} values that are not whole numbers")
     ids = array.astype(np.int64)
-    vocabulary = next(step.layer.num_embeddings for step in spec.steps if step.input_layout == "tokens")
-    if ids.size and (ids.min() < 0 or ids.max() >= vocabulary):
+    vocabulary = next((step.layer.num_embeddings for step in spec.steps if step.input_layout == "tokens"), None)
+    if vocabulary is not None and ids.size and (ids.min() < 0 or ids.max() >= vocabulary):
         raise ValueError(f"token ids must be in [0, {vocabulary}) for spec {spec.name!r} (its embedding's "
                          f"num_embeddings), got ids from {ids.min()} to {ids.max()}")
     return ids

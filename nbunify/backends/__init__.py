@@ -67,6 +67,21 @@ def spec_of(model: Any, framework: str, hint: str = "") -> Any:
     return spec
 
 
+def train_spec(model: Any, framework: str, hint: str = "") -> Any:
+    """What nu.fit trains ``model`` by: its nbunify spec, or for a model nu.from_onnx made, an ImportedSpec read
+    from its ONNX graph (cached on the model); otherwise the NotBuiltByNbunifyError of spec_of."""
+    proto = getattr(model, "_nbunify_onnx", None)
+    if getattr(model, "_nbunify_spec", None) is not None or proto is None:
+        return spec_of(model, framework, hint)
+    cached = getattr(model, "_nbunify_train_spec", None)
+    if cached is None:
+        from nbunify.convert.imported_spec import imported_spec
+
+        cached = imported_spec(proto)
+        model._nbunify_train_spec = cached
+    return cached
+
+
 def owner(model: Any) -> str:
     """Which backend a native model belongs to, by its type, without importing any framework."""
     for name in NAMES:

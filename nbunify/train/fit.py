@@ -145,7 +145,7 @@ def _dataset(data: Any, seed: int) -> Dataset:
 def _member(key: str, model: Any, dataset: Dataset, options: TrainOptions, name: str | None,
             resumed: Run | None) -> Member:
     framework = backends.owner(model)
-    spec = backends.spec_of(model, framework, " before training it with nu.fit")
+    spec = backends.train_spec(model, framework, " before training it with nu.fit")
     _check_data(spec, dataset, framework)
     target_shape = tuple(dataset.y_train.shape[1:])
     plan = make_plan(spec, options, dataset.task, dataset.num_classes, target_shape)
@@ -225,7 +225,7 @@ def _resumed_runs(resume: Any, models: dict[str, Any], store: RunStore, given: d
     for key, run_id in resume.items():
         run = store.get(run_id)
         framework = backends.owner(models[key])
-        spec = backends.spec_of(models[key], framework)
+        spec = backends.train_spec(models[key], framework)
         if run.framework != framework or run.spec_hash != spec.spec_hash():
             raise ValueError(f"run {run_id} trained a {run.framework} build of spec {run.spec_name!r} "
                              f"({run.spec_hash}); resume it with a {run.framework} build of the same spec.")

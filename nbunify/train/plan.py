@@ -70,6 +70,8 @@ class TrainPlan:
 
 def final_activation(spec: Sequential) -> str | None:
     """The activation applied last ("softmax", "sigmoid" ...), or None when the spec ends in a plain layer or a block."""
+    if hasattr(spec, "output_activation"):  # an imported model's ImportedSpec, read from its graph
+        return spec.output_activation
     last = spec.layers[-1]
     if isinstance(last, Activation):
         return last.function

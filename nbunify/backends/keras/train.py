@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from nbunify.backends import spec_of
+from nbunify.backends import train_spec
 from nbunify.backends.keras.layout import keras_shape, to_canonical_outputs, to_keras_inputs
 from nbunify.frameworks import load
 from nbunify.train.options import OptimizerOptions
@@ -71,7 +71,7 @@ class Trainer:
     def __init__(self, model: Any, plan: TrainPlan) -> None:
         keras, tf = load("keras"), load("tensorflow")
         self._tf = tf
-        self.spec = spec = spec_of(model, "keras")
+        self.spec = spec = train_spec(model, "keras")
         self.model = model
         self.plan = plan
         self._seeds = [variable for variable in model.variables if variable.name == SEED_STATE]
@@ -89,7 +89,7 @@ class Trainer:
         self._rescale = None  # traced on the first rate change of a momentum optimizer
         self._input_layout = spec.input_layout
         self._output_layout = spec.output_layout
-        self._permutation = model._nbunify_layout.output_permutation
+        self._permutation = getattr(getattr(model, "_nbunify_layout", None), "output_permutation", None)
         self._keras_targets = plan.loss == "mse" and (spec.output_layout == "map" or self._permutation is not None)
 
         decay = 0.0 if plan.optimizer.decoupled_weight_decay else plan.optimizer.weight_decay

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from nbunify.backends import spec_of
+from nbunify.backends import train_spec
 from nbunify.frameworks import load
 from nbunify.train.options import OptimizerOptions
 from nbunify.train.plan import TrainPlan
@@ -77,7 +77,7 @@ class Trainer:
     """One native paddle optimizer step per batch of canonical numpy arrays (see nbunify/train/plan.py)."""
 
     def __init__(self, model: Any, plan: TrainPlan) -> None:
-        spec_of(model, "paddle")
+        train_spec(model, "paddle")
         self.model = model
         self.plan = plan
         paddle.seed(plan.seed)  # dropout masks come from paddle's global generator

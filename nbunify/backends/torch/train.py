@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nbunify.backends import spec_of
+from nbunify.backends import train_spec
 from nbunify.train.options import OptimizerOptions
 from nbunify.train.plan import TrainPlan
 
@@ -46,7 +46,7 @@ class Trainer:
     """
 
     def __init__(self, model: nn.Module, plan: TrainPlan) -> None:
-        self.spec = spec_of(model, "torch")
+        self.spec = train_spec(model, "torch")
         self.model = model
         self.plan = plan
         torch.manual_seed(plan.seed)  # dropout masks: the same seed gives the same run
