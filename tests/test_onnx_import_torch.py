@@ -492,3 +492,94 @@ def test_light_models_with_random_weights_match_onnxruntime(name):
     assert expected[0].std() > 0  # the random weights make the outputs vary
     for output, wanted in zip(outputs, expected):
         assert float(np.abs(output - wanted).max()) <= 1e-4 * max(1.0, float(np.abs(wanted).max()))
+
+
+# -- intermediate values (nu.parity per_node) --------------------------------------------------------------
+def exported(spec_factory):
+    """A reference spec built in torch with random weights, its ONNX export, the import of that, and inputs."""
+    import nbunify as nu
+    from reference_specs import random_inputs, random_weights
+
+    spec = spec_factory()
+    proto = nu.to_onnx(nu.build(spec, "torch", weights=random_weights(spec)))
+    return proto, from_onnx(proto, "torch"), [random_inputs(spec, batch=3)]
+
+
+def assert_intermediates_match(held, expected, required_ops, proto):
+    """Every held value equals the oracle's (dtype, shape, 1e-4 abs or relative to its largest magnitude), and
+    every output of the nodes of ``required_ops`` is held."""
+    from nbunify.convert.intermediates import node_outputs
+
+    for name, value in held.items():
+        wanted = np.asarray(expected[name])
+        assert (value.dtype, value.shape) == (wanted.dtype, wanted.shape), name
+        if wanted.size:
+            error = float(np.abs(value.astype(np.float64) - wanted).max())
+            assert error <= 1e-4 * max(1.0, float(np.abs(wanted).max())), f"{name}: max abs error {error:.3g}"
+    required = [name for _, op, name in node_outputs(proto) if op in required_ops]
+    assert required and not [name for name in required if name not in held]
+
+
+def test_intermediates_of_a_residual_cnn_match_the_reference_evaluator():
+    from onnx.reference import ReferenceEvaluator
+
+    from nbunify.backends.torch.onnx_import import intermediates
+    from nbunify.convert.intermediates import node_outputs
+    from reference_specs import residual_cnn
+
+    proto, native, inputs = exported(residual_cnn)
+    expected = ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: inputs[0]}, intermediate=True)
+    held = intermediates(native, inputs, [name for _, _, name in node_outputs(proto)])
+    assert_intermediates_match(held, expected, {"Conv", "Relu", "Add", "Gemm"}, proto)
+    assert len(held) >= 15  # the pad arithmetic torch exports for padding="same" is folded at import: not held
+
+
+@pytest.mark.parametrize("name", ["lstm_text_classifier", "gru_text_classifier"])
+def test_intermediates_of_recurrent_classifiers_match_onnxruntime(name):
+    # onnx.reference implements one-direction LSTM/GRU only and these specs are bidirectional: the oracle is
+    # onnxruntime with every node output exposed and graph optimizations off (what nu.parity compares with).
+    from nbunify.backends.torch.onnx_import import intermediates
+    from nbunify.convert.intermediates import node_outputs, onnxruntime_values
+    from reference_specs import REFERENCE_SPECS
+
+    proto, native, inputs = exported(REFERENCE_SPECS[name])
+    expected = onnxruntime_values(proto, inputs)
+    held = intermediates(native, inputs, [name for _, _, name in node_outputs(proto)])
+    # Every output of every LSTM/GRU node, even the Y_h or Y the model never reads (the fused kernel computes it);
+    # the zero initial states (ConstantOfShape, and the batch-size Gather feeding only them) are the fused kernel's
+    # default and are not held.
+    assert_intermediates_match(held, expected, {"LSTM", "GRU", "Gemm"}, proto)
+    assert "/embedding_1/Gather_output_0" in held
+
+
+def test_intermediates_leave_unknown_names_out_and_the_model_as_it_was():
+    from nbunify.backends.torch.onnx_import import intermediates
+
+    native = from_onnx(small_classifier(), "torch")
+    x = floats(2, 2, 5, 5)
+    before, code = run(native, [x]), native.code
+    native.train()
+    native.get_submodule("").training = True
+    held = intermediates(native, [x], ["c", "r", "no such value", "probabilities", "flat_shape"])
+    assert set(held) == {"c", "r", "probabilities", "flat_shape"}
+    assert held["flat_shape"].dtype == np.int64 and held["flat_shape"].tolist() == [2, -1]
+    np.testing.assert_array_equal(held["probabilities"], before[1])
+    assert all(module.training for module in native.modules())  # train flags restored
+    assert native.code == code
+    for output, earlier in zip(run(native, [x]), before):
+        np.testing.assert_array_equal(output, earlier)
+    assert intermediates(native, [x], ["no such value"]) == {}
+
+
+def test_intermediates_survive_a_deep_copy_and_follow_its_weights():
+    import copy
+
+    from nbunify.backends.torch.onnx_import import intermediates
+
+    native = from_onnx(small_classifier(), "torch")
+    duplicate = copy.deepcopy(native)  # as training loops and nu.quantize copy models
+    with torch.no_grad():
+        duplicate.get_parameter("conv_b").add_(1.0)
+    x = floats(2, 2, 5, 5)
+    original, copied = intermediates(native, [x], ["c"])["c"], intermediates(duplicate, [x], ["c"])["c"]
+    np.testing.assert_allclose(copied - original, np.ones_like(original), atol=1e-5)
