@@ -665,3 +665,179 @@ def test_backend_node_suite_pass_rate():
 
     result = summary(run_suites("paddle", ("node",), progress=False))
     assert result["node_pass_rate"] >= 0.85, result["totals"]
+
+
+# -- fused recurrent kernels read weights laid out at import ------------------------------------
+def test_recurrent_weights_are_laid_out_for_the_kernel_at_import_and_train():
+    model = recurrent_model("LSTM", 4, {"direction": "bidirectional"})
+    native = from_onnx(model, "paddle")
+    parameters = dict(native.named_parameters())
+    # paddle.nn.LSTM's own parameters (named after the node's first output), gates in its i, f, c, o order: no
+    # ONNX-layout W, R, B left to reorder on every call
+    assert sorted(parameters) == sorted(f"y_{kind}_{part}{suffix}" for kind in ("weight", "bias")
+                                        for part in ("ih", "hh") for suffix in ("", "_reverse"))
+    assert tuple(parameters["y_weight_ih"].shape) == (20, 3) and tuple(parameters["y_bias_hh"].shape) == (20,)
+    w = numpy_helper.to_array(next(tensor for tensor in model.graph.initializer if tensor.name == "w"))
+    np.testing.assert_array_equal(parameters["y_weight_ih_reverse"].numpy(), w[1][np.r_[0:5, 10:15, 15:20, 5:10]])
+    y, _, _ = native(normal(4, 2, 3))
+    y.sum().backward()
+    assert all(parameter.grad is not None and float(parameter.grad.abs().sum()) > 0
+               for parameter in native.parameters())
+
+
+@pytest.mark.parametrize("op, gates, attrs", [("LSTM", 4, {"direction": "bidirectional"}),
+                                              ("GRU", 3, {"linear_before_reset": 1})])
+def test_weights_laid_out_for_the_kernel_serve_uneven_sequence_lengths_too(op, gates, attrs):
+    # uneven lengths take the step-by-step path: the prepared weights go back to ONNX's layout for it
+    base = recurrent_model(op, gates, attrs)
+    node = base.graph.node[0]
+    node.input[:] = ["x", "w", "r", "b", "lengths"]
+    outputs = [(name, np.float32, None) for name in node.output]
+    model = model_of([node], [("x", np.float32, (4, 3, 3)), ("lengths", np.int32, (3,))], outputs,
+                     [(tensor.name, numpy_helper.to_array(tensor)) for tensor in base.graph.initializer], opset=14)
+    assert_matches(model, [normal(4, 3, 3), np.array([4, 2, 3], np.int32)])
+    assert_matches(model, [normal(4, 3, 3), np.array([4, 4, 4], np.int32)])
+
+
+def test_an_unnamed_optional_output_does_not_fill_an_absent_input():
+    # LSTM's Y unnamed, then a Clip without min: the Clip must see no min, not the LSTM's Y
+    rng = np.random.default_rng(4)
+    nodes = [helper.make_node("LSTM", ["x", "w", "r"], ["", "h"], hidden_size=3),
+             helper.make_node("Clip", ["h", "", "high"], ["y"])]
+    model = model_of(nodes, [("x", np.float32, (4, 2, 2)), ("high", np.float32, ())], [("y", np.float32, (1, 2, 3))],
+                     [("w", rng.standard_normal((1, 12, 2)).astype(np.float32)),
+                      ("r", rng.standard_normal((1, 12, 3)).astype(np.float32))])
+    assert_matches(model, [normal(4, 2, 2), np.array(0.1, np.float32)])
+
+
+# -- intermediates: every node's value, as the ONNX graph has it ----------------------------------
+#: Ops whose output every imported reference model must expose (none of them is folded or fused away there:
+#: torch writes a Conv's bias inside the Conv, so the importer's Conv + Add fusion does not apply).
+TRACKED_OPS = ("Conv", "Relu", "Add", "Gemm", "MatMul", "LSTM", "GRU")
+
+
+def torch_export(make):
+    import nbunify as nu
+    from reference_specs import random_weights
+
+    spec = make()
+    return spec, nu.to_onnx(nu.build(spec, "torch", weights=random_weights(spec)))
+
+
+def every_value(proto, x):
+    """Every node output by onnx's reference evaluator; its LSTM and GRU take one direction only (onnx 1.17), so
+    graphs with bidirectional ones are evaluated by onnxruntime with optimizations off (nu.parity's oracle)."""
+    from onnx.reference import ReferenceEvaluator
+
+    from nbunify.convert.intermediates import onnxruntime_values
+
+    if any(attribute.name == "direction" and attribute.s == b"bidirectional" for node in proto.graph.node
+           if node.op_type in ("LSTM", "GRU") for attribute in node.attribute):
+        return onnxruntime_values(proto, [x])
+    return ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: x}, intermediate=True)
+
+
+@pytest.mark.parametrize("name", ["residual_cnn", "lstm_text_classifier", "gru_text_classifier"])
+def test_intermediates_are_every_node_value_in_the_graph_layout_and_dtype(name):
+    from reference_specs import REFERENCE_SPECS, random_inputs
+
+    spec, proto = torch_export(REFERENCE_SPECS[name])
+    native = from_onnx(proto, "paddle")
+    x = random_inputs(spec, batch=3)
+    names = [output for node in proto.graph.node for output in node.output if output]
+    values = onnx_import.intermediates(native, [x], names)
+    expected = every_value(proto, x)
+    assert values, "no intermediate value came back"
+    for key, value in values.items():
+        reference = np.asarray(expected[key])
+        assert value.dtype == reference.dtype and value.shape == reference.shape, (key, value.dtype, value.shape)
+        if reference.size and reference.dtype.kind == "f":
+            scale = max(1.0, float(np.abs(reference).max()))
+            assert float(np.abs(value.astype(np.float64) - reference).max()) <= 1e-4 * scale, key
+        else:
+            np.testing.assert_array_equal(value, reference, err_msg=key)
+    tracked = [output for node in proto.graph.node if node.op_type in TRACKED_OPS for output in node.output if output]
+    assert tracked and all(output in values for output in tracked), sorted(set(tracked) - set(values))
+
+
+def test_intermediates_leave_out_unknown_and_folded_names_and_keep_host_values_and_dtypes():
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+             helper.make_node("Unsqueeze", ["batch", "axes"], ["batch_1d"]),
+             helper.make_node("Concat", ["batch_1d", "minus_one"], ["target"], axis=0),
+             helper.make_node("Reshape", ["x", "target"], ["flat"]),
+             helper.make_node("Add", ["zero", "zero"], ["folded"]),
+             helper.make_node("Identity", ["flat"], ["same"]),
+             helper.make_node("Cast", ["same"], ["y"], to=TensorProto.UINT32)]
+    model = model_of(nodes, [("x", np.float32, (None, 2, 3))], [("y", np.uint32, None), ("folded", np.int64, None)],
+                     [("zero", np.array(0, np.int64)), ("axes", np.array([0], np.int64)),
+                      ("minus_one", np.array([-1], np.int64))])
+    x = np.abs(normal(4, 2, 3)) * 10
+    values = onnx_import.intermediates(from_onnx(model, "paddle"), [x], ["target", "same", "y", "folded", "nope"])
+    assert sorted(values) == ["same", "target", "y"]  # "folded" is a constant at import; "nope" is no value
+    assert values["target"].dtype == np.int64 and values["target"].tolist() == [4, -1]  # computed on the host
+    np.testing.assert_array_equal(values["same"], x.reshape(4, -1))  # an Identity's output is its input's value
+    assert values["y"].dtype == np.uint32  # paddle computes it in int64: it comes back in the graph's dtype
+
+
+def test_intermediates_change_neither_outputs_nor_training_flags():
+    model = small_cnn()
+    native = from_onnx(model, "paddle")
+    x = normal(2, 3, 4, 4)
+    before = run(native, [x])
+    native.train()
+    tracer = paddle.base.framework._dygraph_tracer()
+    values = onnx_import.intermediates(native, [x], ["c", "r", "logits"])
+    assert native.training and all(layer.training for layer in native.sublayers())
+    assert tracer._train_mode
+    np.testing.assert_array_equal(values["logits"], before[0])
+    for output, reference in zip(run(native, [x]), before):
+        np.testing.assert_array_equal(output, reference)
+    native.eval()
+    onnx_import.intermediates(native, [x], ["c"])
+    assert not native.training
+
+
+# -- shape arithmetic kept per input shapes -------------------------------------------------------
+def flatten_by_shape(before=(), dimension=0):
+    """x -> ``before`` nodes -> h -> Shape -> Gather -> Unsqueeze -> Concat -> Reshape: h reshaped to
+    (its size ``dimension``, -1), as exporters write a flatten."""
+    nodes = [*before,
+             helper.make_node("Shape", ["h"], ["shape"]),
+             helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+             helper.make_node("Unsqueeze", ["batch", "axes"], ["batch_1d"]),
+             helper.make_node("Concat", ["batch_1d", "minus_one"], ["target"], axis=0),
+             helper.make_node("Reshape", ["h", "target"], ["y"])]
+    statics = [("zero", np.array(dimension, np.int64)), ("axes", np.array([0], np.int64)),
+               ("minus_one", np.array([-1], np.int64))]
+    return nodes, statics
+
+
+def test_shape_arithmetic_runs_once_per_input_shape():
+    nodes, statics = flatten_by_shape([helper.make_node("Relu", ["x"], ["h"])])
+    model = model_of(nodes, [("x", np.float32, (None, 2, 3))], [("y", np.float32, None)], statics)
+    native = from_onnx(model, "paddle")
+    for batch in (1, 5, 1, 5):  # new shapes compute it, repeated shapes reuse it: results right either way
+        x = normal(batch, 2, 3)
+        np.testing.assert_allclose(run(native, [x])[0], np.maximum(x, 0).reshape(batch, -1), atol=1e-6)
+
+    def refuse(*arrays):
+        raise AssertionError("shape arithmetic ran again for an input shape seen before")
+
+    native._steps = [(refuse, *step[1:]) if step[2][0] in ("shape", "batch", "target") else step
+                     for step in native._steps]
+    native._tensor_steps = [(refuse, *step[1:]) if step[2][0] in ("shape", "batch", "target") else step
+                            for step in native._tensor_steps]
+    np.testing.assert_allclose(run(native, [x])[0], np.maximum(x, 0).reshape(5, -1), atol=1e-6)
+    with pytest.raises(RuntimeError, match="ran again"):
+        run(native, [normal(2, 2, 3)])  # a new shape: computed
+
+
+def test_shapes_that_follow_tensor_values_are_computed_every_call():
+    # NonZero's output shape depends on the values: the same input shape gives other shapes after it
+    nodes, statics = flatten_by_shape([helper.make_node("NonZero", ["x"], ["h"])], dimension=1)
+    model = model_of(nodes, [("x", np.float32, (2, 3))], [("y", np.int64, None)], statics)
+    native = from_onnx(model, "paddle")
+    for x in (np.array([[1, 0, 2], [0, 0, 3]], np.float32), np.array([[1, 1, 2], [0, 4, 3]], np.float32)):
+        indices = np.stack(np.nonzero(x))  # (2, count): reshaped to (count, -1) by the count read from its shape
+        np.testing.assert_array_equal(run(native, [x])[0], indices.reshape(indices.shape[1], -1))

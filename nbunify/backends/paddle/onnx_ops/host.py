@@ -170,6 +170,24 @@ TAKES_HOST = {"Reshape": {1}, "Expand": {1}, "Tile": {1}, "ConstantOfShape": {0}
               "Squeeze": {1}, "Unsqueeze": {1}, "Split": {1}, "CumSum": {1}, "Trilu": {1}, "TopK": {1}}
 
 
+#: Ops whose output shapes follow from their inputs' shapes and their static or host inputs alone (never from the
+#: values of a tensor they read): in a graph of only these, every host value is a function of the input shapes.
+SHAPE_FOLLOWS_SHAPES = frozenset("""
+    Add Sub Mul Div Pow Mod Abs Neg Exp Log Sqrt Reciprocal Floor Ceil Sign Round Erf Sin Cos Tan Tanh Sigmoid Relu
+    LeakyRelu PRelu Elu Selu Celu HardSigmoid HardSwish Softplus Softsign Gelu Mish ThresholdedRelu Shrink Clip Max
+    Min Sum Mean Equal Greater Less GreaterOrEqual LessOrEqual And Or Xor Not Where IsNaN IsInf Cast CastLike
+    Softmax LogSoftmax Hardmax MatMul Gemm Conv ConvTranspose BatchNormalization LayerNormalization
+    InstanceNormalization GroupNormalization LRN MaxPool AveragePool LpPool GlobalAveragePool GlobalMaxPool Flatten
+    Transpose Concat Gather Identity Dropout ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2
+    ReduceLogSumExp ArgMax ArgMin Reshape Expand Tile Slice Squeeze Unsqueeze Split Pad DepthToSpace SpaceToDepth
+    LSTM GRU RNN Einsum""".split())
+
+
+#: Input positions that decide an op's output shape (a shape, axes, pads, sizes, split lengths).
+_SHAPE_INPUTS = {**TAKES_HOST, "Pad": {1, 3},
+                 **{name: {1} for name in SHAPE_FOLLOWS_SHAPES if name.startswith("Reduce")}}
+
+
 class HostPlanner:
     """Which nodes compute shapes on the host (their numpy TWINS), and where their values must
     become tensors: once, right after the node, under the name "#tensor:<name>"."""
@@ -179,6 +197,8 @@ class HostPlanner:
         self.values: set[str] = set()  # names holding host (numpy) values at run time
         self.copies: set[str] = set()  # host values some device step (or the caller) needs as tensors
         self.statics: dict[str, np.ndarray] = {}  # "#numpy:<name>" -> a static value a twin reads
+        #: every host value is a function of the graph inputs' shapes and dtypes (see ``converted``)
+        self.shapes_decide = True
 
     def twin(self, node: Node):
         """The host step for ``node`` (function, input names, outputs, label), or None to convert it."""
@@ -206,6 +226,17 @@ class HostPlanner:
         function = build(node)
         return (lambda *arrays: np.asarray(function(*arrays)), tuple(names), tuple(node.outputs),
                 node.name or node.outputs[0])
+
+    def converted(self, node: Node, inputs: tuple[str, ...]) -> None:
+        """Note a node converted to a tensor op, with its run-time ``inputs``: host values stop being a function of
+        the input shapes when an op's output shape depends on a tensor's values (NonZero, a shape read from a
+        tensor ...)."""
+        if node.domain != "" or node.op_type not in SHAPE_FOLLOWS_SHAPES:
+            self.shapes_decide = False
+        for position in _SHAPE_INPUTS.get(node.op_type, ()):
+            name = inputs[position] if position < len(inputs) else ""
+            if name and name not in self.values and not self.graph.is_static(name):
+                self.shapes_decide = False  # a shape, axes or sizes read from a tensor computed on the device
 
     def device_name(self, name: str) -> str:
         if name in self.values:

@@ -1,13 +1,14 @@
-"""Recurrent converters: LSTM, GRU and RNN with ONNX's gate orders (iofc, zrh), directions and layouts."""
+"""Recurrent converters: LSTM, GRU and RNN with ONNX's gate orders (iofc, zrh), directions and layouts; paddle's
+fused kernel where it computes the node (recurrent_kernel), step by step otherwise."""
 
 from __future__ import annotations
 
 import numpy as np
 import paddle
 import paddle.nn.functional as F
-from paddle import _C_ops
 
 from nbunify.backends.paddle.onnx_ops.common import REGISTRY
+from nbunify.backends.paddle.onnx_ops.recurrent_kernel import fusion
 
 
 def _activation(name, alpha, beta):
@@ -97,55 +98,6 @@ class Recurrence:
         return (hidden_sequence, *final)
 
 
-#: paddle's fused recurrent kernel: its mode, and the ONNX gate blocks in the kernel's gate order.
-_FUSED = {"LSTM": ("LSTM", [0, 2, 3, 1]), "GRU": ("GRU", [1, 0, 2]), "RNN": ("RNN_TANH", [0])}
-
-
-_ROWS: dict = {}
-
-
-def _gate_rows(order, hidden):
-    """Row indices taking gate blocks of ``hidden`` rows in ``order`` (cached: one small tensor per layout)."""
-    key = (tuple(order), hidden)
-    if key not in _ROWS:
-        _ROWS[key] = paddle.to_tensor(np.concatenate([np.arange(index * hidden, (index + 1) * hidden)
-                                                      for index in order]), "int64")
-    return _ROWS[key]
-
-
-def fused(kind, settings, inputs, weight, recurrence, bias, lengths, initial):
-    """The recurrence by paddle's own kernel (the one paddle.nn.LSTM/GRU/SimpleRNN run), or None when the node
-    needs something it does not do (uneven sequence_lens): ONNX's gate blocks are reordered to the kernel's."""
-    if inputs.dtype not in (paddle.float32, paddle.float64):
-        return None
-    length, batch = inputs.shape[0], inputs.shape[1]
-    if lengths is not None and not bool((lengths == length).all()):
-        return None
-    mode, order = _FUSED[kind]
-    hidden, directions = settings.hidden, settings.directions
-    rows = _gate_rows(order, hidden)
-    # one gather per tensor puts every direction's gate blocks in the kernel's order (gradients flow through it)
-    input_weights = paddle.unbind(paddle.index_select(weight, rows, axis=1), 0)
-    recurrent_weights = paddle.unbind(paddle.index_select(recurrence, rows, axis=1), 0)
-    weights, biases = [], []
-    for direction in range(directions):
-        weights += [input_weights[direction], recurrent_weights[direction]]
-    if bias is None:
-        biases = [paddle.zeros([len(order) * hidden], inputs.dtype)] * (2 * directions)
-    else:
-        both = paddle.index_select(bias, _gate_rows(order + [index + len(order) for index in order], hidden), axis=1)
-        for direction in range(directions):
-            biases += paddle.split(both[direction], 2)
-    states = [paddle.zeros([directions, batch, hidden], inputs.dtype) if item is None else
-              (item.transpose([1, 0, 2]) if settings.layout == 1 else item) for item in initial]
-    output, _, finals = _C_ops.rnn(inputs, states, weights + biases, None, paddle.empty([0], "uint8"), 0.0,
-                                   directions == 2, inputs.shape[2], hidden, 1, mode, 0, not paddle.is_grad_enabled())
-    sequence = output.reshape([length, batch, directions, hidden]).transpose([0, 2, 1, 3])
-    if settings.layout == 1:
-        return (sequence.transpose([2, 0, 1, 3]), *[item.transpose([1, 0, 2]) for item in finals])
-    return (sequence, *finals)
-
-
 def _biases(bias, gates, hidden, directions, dtype):
     if bias is None:
         zeros = paddle.zeros([directions, gates * hidden], dtype)
@@ -161,13 +113,15 @@ def lstm(node, context):
     no_peephole = not peephole_name or (context.is_static(peephole_name) and not np.any(context.graph.value(
         peephole_name)))
     can_fuse = settings.default_activations and settings.clip is None and not coupled and no_peephole
+    compute = fusion("LSTM", settings, node, context, can_fuse)
 
-    def run(inputs, weight, recurrence, bias=None, lengths=None, initial_h=None, initial_c=None, peephole=None):
+    def run(inputs, weight, recurrence, bias=None, lengths=None, initial_h=None, initial_c=None, peephole=None,
+            *prepared):
         inputs = settings.sequence_first(inputs)
-        if can_fuse:
-            result = fused("LSTM", settings, inputs, weight, recurrence, bias, lengths, [initial_h, initial_c])
-            if result is not None:
-                return result
+        result, (weight, recurrence, bias) = compute(inputs, weight, recurrence, bias, lengths,
+                                                     [initial_h, initial_c], prepared)
+        if result is not None:
+            return result
         batch = inputs.shape[1]
         input_bias, recurrent_bias = _biases(bias, 4, hidden, settings.directions, inputs.dtype)
         projected = [paddle.matmul(inputs, weight[index], transpose_y=True) + input_bias[index] + recurrent_bias[index]
@@ -203,12 +157,13 @@ def gru(node, context):
     # paddle's GRU kernel applies the reset gate after the recurrent product (ONNX's linear_before_reset=1)
     can_fuse = settings.default_activations and settings.clip is None and linear_before_reset
 
-    def run(inputs, weight, recurrence, bias=None, lengths=None, initial_h=None):
+    compute = fusion("GRU", settings, node, context, can_fuse)
+
+    def run(inputs, weight, recurrence, bias=None, lengths=None, initial_h=None, *prepared):
         inputs = settings.sequence_first(inputs)
-        if can_fuse:
-            result = fused("GRU", settings, inputs, weight, recurrence, bias, lengths, [initial_h])
-            if result is not None:
-                return result
+        result, (weight, recurrence, bias) = compute(inputs, weight, recurrence, bias, lengths, [initial_h], prepared)
+        if result is not None:
+            return result
         batch = inputs.shape[1]
         input_bias, recurrent_bias = _biases(bias, 3, hidden, settings.directions, inputs.dtype)
         projected = paddle.stack([paddle.matmul(inputs, weight[index], transpose_y=True) + input_bias[index]
@@ -243,12 +198,13 @@ def rnn(node, context):
     settings = Recurrence(node, ["Tanh"])
     can_fuse = settings.default_activations and settings.clip is None
 
-    def run(inputs, weight, recurrence, bias=None, lengths=None, initial_h=None):
+    compute = fusion("RNN", settings, node, context, can_fuse)
+
+    def run(inputs, weight, recurrence, bias=None, lengths=None, initial_h=None, *prepared):
         inputs = settings.sequence_first(inputs)
-        if can_fuse:
-            result = fused("RNN", settings, inputs, weight, recurrence, bias, lengths, [initial_h])
-            if result is not None:
-                return result
+        result, (weight, recurrence, bias) = compute(inputs, weight, recurrence, bias, lengths, [initial_h], prepared)
+        if result is not None:
+            return result
         batch = inputs.shape[1]
         input_bias, recurrent_bias = _biases(bias, 1, settings.hidden, settings.directions, inputs.dtype)
         projected = paddle.stack([paddle.matmul(inputs, weight[index], transpose_y=True) + input_bias[index]
