@@ -286,3 +286,127 @@ def test_conformance_node_suite_pass_rate():
 
     result = summary(run_suites("keras", ("node",), progress=False))
     assert result["node_pass_rate"] >= 0.85, result["totals"]
+
+
+# -- intermediate values (nu.parity per_node) -------------------------------------------------------------------------
+
+#: Node kinds whose outputs intermediates must give (the ones a per-node drift report names first).
+REQUIRED_KINDS = {"Conv", "Relu", "Add", "Gemm", "MatMul", "LSTM", "GRU"}
+
+
+def _torch_export(factory):
+    """The ONNX export of a reference spec built in torch with random weights, and a seeded input batch of 3."""
+    import nbunify as nu
+    from reference_specs import random_inputs, random_weights
+
+    spec = factory()
+    proto = nu.to_onnx(nu.build(spec, "torch", weights=random_weights(spec)))
+    return proto, random_inputs(spec, batch=3)
+
+
+def _check_intermediates(proto, inputs, expected):
+    """intermediates for every node output against ``expected`` (name -> value): same shape and dtype, within 1e-4
+    (absolute, or relative to the value's largest magnitude); every output of a REQUIRED_KINDS node present."""
+    from nbunify.backends.keras.onnx_import import intermediates
+
+    native = from_onnx(proto, "keras")
+    listed = [(node.op_type, name) for node in proto.graph.node for name in node.output if name]
+    held = intermediates(native, inputs, [name for _, name in listed])
+    assert {name for op_type, name in listed if op_type in REQUIRED_KINDS} <= set(held)
+    compared = 0
+    for _, name in listed:
+        if name not in held or name not in expected:
+            continue
+        got, wanted = np.asarray(held[name]), np.asarray(expected[name])
+        assert got.shape == wanted.shape and got.dtype == wanted.dtype, (name, got.shape, wanted.shape, got.dtype)
+        if wanted.size and wanted.dtype.kind in "fiub":
+            error = np.abs(got.astype(np.float64) - wanted.astype(np.float64)).max()
+            assert error <= 1e-4 * max(1.0, float(np.abs(wanted.astype(np.float64)).max())), (name, error)
+        compared += 1
+    return native, held, compared
+
+
+def test_intermediates_of_a_residual_cnn_match_the_reference_evaluator():
+    from onnx.reference import ReferenceEvaluator
+
+    from reference_specs import residual_cnn
+
+    proto, inputs = _torch_export(residual_cnn)
+    expected = ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: inputs}, intermediate=True)
+    _, held, compared = _check_intermediates(proto, [inputs], expected)
+    # the conv chain is held channels-last inside the keras model: given back (N, C, H, W) as ONNX has it
+    convs = [node.output[0] for node in proto.graph.node if node.op_type == "Conv"]
+    assert held[convs[0]].shape == (3, 8, 16, 16)
+    # only what the importer folded into constants (the padding arithmetic of the "same" stride-2 conv) is absent
+    assert compared >= 17
+
+
+@pytest.mark.parametrize("name", ["lstm_text_classifier", "gru_text_classifier"])
+def test_intermediates_of_recurrent_classifiers_match_onnxruntime(name):
+    from nbunify.convert.intermediates import onnxruntime_values
+    from reference_specs import REFERENCE_SPECS
+
+    proto, inputs = _torch_export(REFERENCE_SPECS[name])
+    # onnx.reference's LSTM and GRU take one direction only (NotImplementedError for these bidirectional layers):
+    # the oracle here is onnxruntime with every node output exposed and graph optimizations off
+    expected = onnxruntime_values(proto, [inputs])
+    _, held, compared = _check_intermediates(proto, [inputs], expected)
+    assert any(node.op_type in ("LSTM", "GRU") for node in proto.graph.node) and compared >= 20
+
+
+def test_intermediates_leave_out_unknown_names_and_change_nothing():
+    from nbunify.backends.keras.onnx_import import intermediates
+
+    native = from_onnx(small_network(), "keras")
+    inputs = normal(4, 3, 8, 8)
+    before = run(native, [inputs])[0]
+    weights_before = [np.array(weight) for weight in native.weights]
+    layers_before, trainable_before = len(native.layers), [layer.trainable for layer in native.layers]
+    held = intermediates(native, [inputs], ["no_such_value", "conv", "relu", "y", "w"])
+    assert set(held) == {"conv", "relu", "y"}  # an unknown name and an initializer (not a node output) are absent
+    assert held["conv"].shape == (4, 4, 8, 8) and held["y"].dtype == np.float32
+    np.testing.assert_array_equal(held["y"], before)
+    assert intermediates(native, [inputs], ["no_such_value"]) == {}
+    np.testing.assert_array_equal(run(native, [inputs])[0], before)
+    # inference mode: batch-norm statistics untouched, no layer added to the model, train flags as they were
+    assert all(np.array_equal(np.array(weight), old) for weight, old in zip(native.weights, weights_before))
+    assert len(native.layers) == layers_before and [layer.trainable for layer in native.layers] == trainable_before
+
+
+# -- speed-related behaviour --------------------------------------------------------------------------------------------
+
+def test_a_transformer_with_computed_reshapes_imports_and_matches_onnxruntime():
+    """torch's attention reshapes to sizes computed from the batch: each becomes a static reshape with -1 for the
+    batch-dependent size (the shape arithmetic drops out of the model), and the projection after it a Dense."""
+    from reference_specs import transformer_classifier
+
+    proto, inputs = _torch_export(transformer_classifier)
+    native = check(proto, {proto.graph.input[0].name: inputs}, tolerance=1e-5)
+    assert any(isinstance(layer, keras.layers.Dense) for layer in native.layers)
+    kinds = [type(operation).__name__ for operation in native.operations]
+    assert "DynamicReshape" not in kinds and kinds.count("ShapeOf") <= 2
+    batch = np.concatenate([inputs, inputs[:2]])  # another batch size: the -1 takes it
+    np.testing.assert_allclose(run(native, [batch])[0], reference(proto, {proto.graph.input[0].name: batch})[0],
+                               atol=1e-5)
+
+
+def test_repeated_runs_are_traced_and_read_the_current_weights():
+    native = from_onnx(small_network(), "keras")
+    inputs = normal(2, 3, 8, 8)
+    first, second = run(native, [inputs])[0], run(native, [inputs])[0]  # eager, then traced
+    np.testing.assert_allclose(second, first, atol=1e-6)
+    assert native._nbunify_traced_call.function is not None
+    dense = [layer for layer in native.layers if isinstance(layer, keras.layers.Dense)][0]
+    dense.bias.assign(dense.bias + 1.0)  # a changed weight shows in the next traced call
+    np.testing.assert_allclose(run(native, [normal(5, 3, 8, 8)])[0].shape, (5, 5))
+    np.testing.assert_allclose(run(native, [inputs])[0], first + 1.0, atol=1e-5)
+
+
+def test_weights_are_created_holding_the_onnx_values():
+    model = small_network()
+    native = from_onnx(model, "keras")
+    convolution = [layer for layer in native.layers if isinstance(layer, keras.layers.Conv2D)][0]
+    initializers = {tensor.name: numpy_helper.to_array(tensor) for tensor in model.graph.initializer}
+    np.testing.assert_array_equal(np.array(convolution.kernel), initializers["w"].transpose(2, 3, 1, 0))
+    # the one-shot initializers let go of the values, so the model does not keep a second copy
+    assert convolution.kernel_initializer.value is None

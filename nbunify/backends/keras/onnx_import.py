@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -17,17 +17,41 @@ tf = load("tensorflow")
 
 
 @keras.saving.register_keras_serializable(package="nbunify")
+class ImportedValue(keras.initializers.Initializer):
+    """An initializer giving an ONNX initializer's value once (zeros after, or when loaded from a saved model, whose
+    weights file then sets the values): the variable is created holding the value, with no zeros-then-assign.
+
+    It lets go of the value once used, so the layer does not keep a second copy of the weights.
+    """
+
+    def __init__(self, value=None):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        value, self.value = self.value, None
+        if value is None:
+            return keras.ops.zeros(shape, dtype=dtype)
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(f"an ONNX weight of shape {tuple(value.shape)} for a variable of shape {tuple(shape)}")
+        return np.asarray(value, dtype=dtype)
+
+    def get_config(self):
+        return {}
+
+
+@keras.saving.register_keras_serializable(package="nbunify")
 class OnnxWeight(keras.layers.Layer):
     """A float ONNX initializer as a trainable weight; called on any graph tensor (an anchor), returns the weight.
 
     Keras functional models only connect layers reachable from the inputs, hence the anchor, which is ignored.
     """
 
-    def __init__(self, shape=(), value_dtype="float32", **kwargs):
+    def __init__(self, shape=(), value_dtype="float32", value=None, **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.value_shape, self.value_dtype = tuple(shape), value_dtype
-        self.weight = self.add_weight(name="value", shape=self.value_shape, dtype=value_dtype, initializer="zeros")
+        self.weight = self.add_weight(name="value", shape=self.value_shape, dtype=value_dtype,
+                                      initializer=ImportedValue(value))
 
     def call(self, anchor):
         return keras.ops.convert_to_tensor(self.weight)
@@ -102,6 +126,7 @@ class Context:
         self.values: dict[str, Any] = {value.name: tensor for value, tensor in zip(graph.inputs, inputs)}
         self.channels_last: dict[str, Any] = {}
         self.anchor = inputs[0] if inputs else None
+        self.producers = {name: node for node in graph.nodes for name in node.outputs if name}
         self._weights: dict[str, Any] = {}
         self._names: dict[str, int] = {}
 
@@ -143,10 +168,8 @@ class Context:
     def weight(self, name: str) -> Any:
         if name not in self._weights:
             value = self.graph.value(name)
-            layer = OnnxWeight(value.shape, str(value.dtype), name=self.layer_name(name))
-            tensor = layer(self.require_anchor())
-            layer.weight.assign(value)
-            self._weights[name] = tensor
+            layer = OnnxWeight(value.shape, str(value.dtype), value, name=self.layer_name(name))
+            self._weights[name] = layer(self.require_anchor())
         return self._weights[name]
 
     def require_anchor(self) -> Any:
@@ -223,7 +246,68 @@ def import_graph(graph: OnnxGraph) -> Any:
     model = keras.Model(inputs if len(inputs) != 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
                         name="onnx_import")
     model._nbunify_onnx_outputs = [value.name for value in graph.outputs]
+    model._nbunify_onnx_values = OnnxValues(context, inputs)
     return model
+
+
+class OnnxValues:
+    """What the imported model holds of each ONNX value at run time, recorded at import for ``intermediates``: its
+    keras tensor, whether that tensor is channels-last, the graph's dtype. Normal calls of the model never read it.
+
+    A plain object (not a dict), so keras does not track it as part of the model.
+    """
+
+    __slots__ = ("inputs", "tensors", "channels_last", "dtypes", "probe")
+
+    def __init__(self, context: Context, inputs: list[Any]) -> None:
+        self.inputs = inputs
+        held = {name: (tensor, True) for name, tensor in context.channels_last.items()}
+        held.update({name: (tensor, False) for name, tensor in context.values.items()})  # ONNX layout preferred
+        held = {name: pair for name, pair in held.items() if isinstance(pair[0], keras.KerasTensor)}
+        self.tensors = {name: tensor for name, (tensor, _) in held.items()}
+        self.channels_last = {name for name, (_, last) in held.items() if last}
+        self.dtypes = {name: context.graph.dtype(name) for name in held}
+        self.probe: tuple[tuple[str, ...], list[Any], Any] | None = None  # the last (names, tensors, model) built
+
+    def model(self, names: tuple[str, ...]) -> tuple[list[Any], Any]:
+        """The distinct tensors of ``names`` and a keras model (sharing the imported one's layers) computing them."""
+        if self.probe is None or self.probe[0] != names:
+            unique = list({id(self.tensors[name]): self.tensors[name] for name in names}.values())
+            self.probe = names, unique, keras.Model(self.inputs if len(self.inputs) != 1 else self.inputs[0], unique,
+                                                    name="onnx_import_values")
+        return self.probe[1], self.probe[2]
+
+
+def intermediates(native: Any, inputs: list[np.ndarray], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The values of the ONNX graph values ``names`` (node outputs) as the imported model ``native`` computes
+    them on ``inputs`` (graph-input order), as numpy arrays in the ONNX graph's own layout and dtype (eval
+    mode, no gradients, train flags restored). Names the model does not hold at run time (folded at import,
+    fused into a neighbour, internal to a converter) are left out of the result.
+
+    Keras has no train flag on the model: the values come from one call with ``training=False`` of a keras model
+    built on demand from the tensors recorded at import (it shares the layers and weights, and is cached for the
+    same names); channels-last values are transposed back to ONNX's channels-first layout.
+    """
+    values = getattr(native, "_nbunify_onnx_values", None)
+    if values is None:
+        raise ValueError("intermediates reads a keras model made by nu.from_onnx; this one was not imported from ONNX")
+    wanted = tuple(dict.fromkeys(name for name in names if name in values.tensors))
+    if not wanted:
+        return {}
+    held, probe = values.model(wanted)
+    tensors = [tf.convert_to_tensor(np.asarray(array)) for array in inputs]
+    outputs = probe(tensors if len(tensors) != 1 else tensors[0], training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    by_tensor = {id(tensor): np.asarray(keras.ops.convert_to_numpy(output))
+                 for tensor, output in zip(held, outputs)}
+    result = {}
+    for name in wanted:
+        array = by_tensor[id(values.tensors[name])]
+        if name in values.channels_last:
+            array = array.transpose(channels_first_permutation(array.ndim))
+        dtype = values.dtypes[name]
+        result[name] = array if dtype is None or array.dtype == dtype else array.astype(dtype)
+    return result
 
 
 def _naming_the_node(error: Exception, where: str) -> Exception:
@@ -258,10 +342,35 @@ def _dtype_name(dtype: Any) -> str:
     return "float32" if dtype is None else np.dtype(dtype).name
 
 
+class TracedCall:
+    """The model's inference call traced once by tf.function (one TensorFlow graph, not one Python dispatch per op:
+    an imported graph has many small ops, e.g. a transformer's shape arithmetic). Used from a model's second run on,
+    so a model run once (a parity check, a conformance test) pays no tracing; if tracing fails, calls stay eager.
+    Weights are read from the model's variables, so training and ``set_weights`` show in later calls."""
+
+    __slots__ = ("calls", "function")
+
+    def __init__(self, model: Any) -> None:
+        self.calls = 0
+        self.function: Any = tf.function(lambda tensors: model(tensors, training=False), reduce_retracing=True)
+
+    def __call__(self, model: Any, tensors: Any) -> Any:
+        self.calls += 1
+        if self.calls > 1 and self.function is not None:
+            try:
+                return self.function(tensors)
+            except Exception:  # noqa: BLE001 - an op TensorFlow cannot trace: eager is always right
+                self.function = None
+        return model(tensors, training=False)
+
+
 def run(native: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    """The model's outputs as numpy arrays (graph order), in inference mode."""
+    """The model's outputs as numpy arrays (graph order), in inference mode (traced from the second call on)."""
     tensors = [tf.convert_to_tensor(np.asarray(array)) for array in inputs]
-    outputs = native(tensors if len(tensors) != 1 else tensors[0], training=False)
+    traced = getattr(native, "_nbunify_traced_call", None)
+    if traced is None:
+        traced = native._nbunify_traced_call = TracedCall(native)
+    outputs = traced(native, tensors if len(tensors) != 1 else tensors[0])
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
     return [np.asarray(keras.ops.convert_to_numpy(output)) for output in outputs]

@@ -17,4 +17,5 @@ from nbunify.backends.keras.onnx_ops import (  # noqa: F401 - imported for their
     resize,
     sample,
     shape,
+    shape_values,
 )

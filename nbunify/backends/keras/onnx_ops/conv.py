@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nbunify.backends.keras.onnx_import import REGISTRY, Context, SettingsLayer, keras, tf
+from nbunify.backends.keras.onnx_import import REGISTRY, Context, ImportedValue, SettingsLayer, keras, tf
 
 ops = keras.ops
 _CONVOLUTIONS = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}
@@ -94,22 +94,22 @@ def conv(context: Context, node: Any) -> Any:
     bias = context.value(node.input(2)) if node.input(2) else None
     filters, in_channels = weight.shape[0], weight.shape[1] * groups
     name = context.layer_name(node.name or node.outputs[0])
+    # the variables are created holding the ONNX weights (no random or zero values first, then an assign)
+    bias_initializer = ImportedValue(bias)
     if rank == 2 and groups == in_channels and groups > 1 and dilations == [1, 1]:
         # depthwise: TensorFlow's dedicated kernel is much faster than a grouped convolution
         multiplier = filters // in_channels
+        kernel_value = weight.reshape(in_channels, multiplier, *kernel).transpose(2, 3, 0, 1)
         layer = keras.layers.DepthwiseConv2D(kernel, strides, padding, depth_multiplier=multiplier,
                                              use_bias=bias is not None, name=name, dtype=str(weight.dtype),
-                                             depthwise_initializer="zeros")
-        output = layer(tensor)
-        kernel_value = weight.reshape(in_channels, multiplier, *kernel).transpose(2, 3, 0, 1)
+                                             depthwise_initializer=ImportedValue(kernel_value),
+                                             bias_initializer=bias_initializer)
     else:
-        # zeros, not random initial values: the ONNX weights are set right after (and random ones cost time)
+        kernel_value = weight.transpose(*range(2, rank + 2), 1, 0)
         layer = _CONVOLUTIONS[rank](filters, kernel, strides, padding, dilation_rate=dilations, groups=groups,
                                     use_bias=bias is not None, name=name, dtype=str(weight.dtype),
-                                    kernel_initializer="zeros")
-        output = layer(tensor)
-        kernel_value = weight.transpose(*range(2, rank + 2), 1, 0)
-    layer.set_weights([kernel_value] + ([bias] if bias is not None else []))
+                                    kernel_initializer=ImportedValue(kernel_value), bias_initializer=bias_initializer)
+    output = layer(tensor)
     if subsample:
         output = output[(slice(None), *(slice(None, None, stride) for stride in subsample), slice(None))]
     context.set_channels_last(node.outputs[0], output)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nbunify.backends.keras.onnx_import import REGISTRY, Context, keras, tf
+from nbunify.backends.keras.onnx_import import REGISTRY, Context, ImportedValue, keras, tf
 
 ops = keras.ops
 
@@ -16,12 +16,15 @@ def _is_parameter(context: Context, name: str) -> bool:
 
 
 def _dense(context: Context, node: Any, tensor: Any, kernel: np.ndarray, bias: np.ndarray | None) -> Any:
-    """A keras Dense layer holding ``kernel`` (K, N) and ``bias`` (N,) as trainable weights."""
+    """A keras Dense layer holding ``kernel`` (K, N) and ``bias`` (N,) as trainable weights.
+
+    Built for K inputs, so it takes a tensor whose last size TensorFlow cannot infer (a reshape to computed sizes).
+    """
     layer = keras.layers.Dense(kernel.shape[1], use_bias=bias is not None, dtype=str(kernel.dtype),
-                               kernel_initializer="zeros", name=context.layer_name(node.name or node.outputs[0]))
-    output = layer(tensor)
-    layer.set_weights([kernel] + ([bias] if bias is not None else []))
-    return output
+                               kernel_initializer=ImportedValue(kernel), bias_initializer=ImportedValue(bias),
+                               name=context.layer_name(node.name or node.outputs[0]))
+    layer.build((*tensor.shape[:-1], kernel.shape[0]))
+    return layer(tensor)
 
 
 @REGISTRY.register("Gemm", 11, 13)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nbunify.backends.keras.onnx_import import REGISTRY, Context, keras, tf
+from nbunify.backends.keras.onnx_import import REGISTRY, Context, ImportedValue, keras, tf
 from nbunify.convert.registry import schema_version
 
 ops = keras.ops
@@ -36,10 +36,17 @@ def batch_normalization(context: Context, node: Any) -> Any:
     names = node.inputs[1:5]
     if all(context.is_static(name) for name in names) and str(tensor.dtype) == "float32":
         scale, bias, mean, variance = (np.asarray(context.value(name), np.float32) for name in names)
-        layer = keras.layers.BatchNormalization(axis=-1, epsilon=epsilon, momentum=node.attrs.get("momentum", 0.9),
-                                                name=context.layer_name(node.name or node.outputs[0]))
+        if tensor.shape[-1] is None and None not in tensor.shape[1:-1]:
+            # the channel count comes from a reshape computed at run time (paddle's flatten): the parameters
+            # say it, and keras needs it to make its variables
+            tensor = keras.layers.Reshape((*tensor.shape[1:-1], scale.size),
+                                          name=context.layer_name("channels_known"))(tensor)
+        layer = keras.layers.BatchNormalization(
+            axis=-1, epsilon=epsilon, momentum=node.attrs.get("momentum", 0.9),
+            gamma_initializer=ImportedValue(scale), beta_initializer=ImportedValue(bias),
+            moving_mean_initializer=ImportedValue(mean), moving_variance_initializer=ImportedValue(variance),
+            name=context.layer_name(node.name or node.outputs[0]))
         result = layer(tensor)
-        layer.set_weights([scale, bias, mean, variance])
     else:
         scale, bias, mean, variance = (context.tensor(name) for name in names)
         result = (tensor - mean) / ops.sqrt(variance + np.asarray(epsilon, str(tensor.dtype))) * scale + bias
@@ -67,14 +74,13 @@ def layer_normalization(context: Context, node: Any) -> Any:
     scale_name, bias_name = node.inputs[1], node.input(2)
     if (axis == rank - 1 and not wanted_statistics and context.is_static(scale_name) and str(tensor.dtype) == "float32"
             and (not bias_name or context.is_static(bias_name))):
+        scale = np.asarray(context.value(scale_name), np.float32).reshape(-1)
+        bias = np.asarray(context.value(bias_name), np.float32).reshape(-1) if bias_name else None
         layer = keras.layers.LayerNormalization(axis=-1, epsilon=epsilon, center=bool(bias_name),
+                                                gamma_initializer=ImportedValue(scale),
+                                                beta_initializer=ImportedValue(bias),
                                                 name=context.layer_name(node.name or node.outputs[0]))
-        result = layer(tensor)
-        weights = [np.asarray(context.value(scale_name), np.float32).reshape(-1)]
-        if bias_name:
-            weights.append(np.asarray(context.value(bias_name), np.float32).reshape(-1))
-        layer.set_weights(weights)
-        return result
+        return layer(tensor)
     work = ops.cast(tensor, "float32") if str(tensor.dtype) != "float64" else tensor
     mean, variance = ops.moments(work, axes=axes, keepdims=True)
     inverse = 1.0 / ops.sqrt(variance + np.asarray(epsilon, str(work.dtype)))

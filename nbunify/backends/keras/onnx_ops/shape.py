@@ -8,6 +8,7 @@ import numpy as np
 
 from nbunify.backends.keras.onnx_import import REGISTRY, Context, SettingsLayer, channels_first_permutation, keras, tf
 from nbunify.backends.keras.onnx_ops.elementwise import unary
+from nbunify.backends.keras.onnx_ops.shape_values import partial_shape
 
 ops = keras.ops
 INT32_MAX = 2**31 - 1
@@ -43,6 +44,11 @@ def reshape(context: Context, node: Any) -> Any:
     allowzero = node.attrs.get("allowzero", 0)
     if context.is_static(node.inputs[1]):
         return _reshape(context, tensor, [int(value) for value in context.value(node.inputs[1])], allowzero)
+    target = partial_shape(context, node.inputs[1])
+    if target is not None and target.count(None) == 1 and -1 not in target and (allowzero or 0 not in target):
+        # one size known only at run time (the batch, or a multiple of it): -1 gives it, and the shape arithmetic
+        # that computes it drops out of the model (one reshape instead of a dozen small ops per call)
+        return _reshape(context, tensor, [-1 if value is None else value for value in target], allowzero)
     return DynamicReshape({"allowzero": allowzero, "rank": context.rank(node.outputs[0])},
                           name=context.layer_name("reshape"))(
         context.symbolic(node.inputs[0]), context.tensor(node.inputs[1]))
