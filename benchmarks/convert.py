@@ -9,7 +9,7 @@ Then the import time of a ResNet-50-sized graph (onnx's light_resnet50 with seed
 printed), median of 3 after one warm-up import. Goals (issue 5): imported/native <= 1.1 for torch and
 <= 1.2 for keras and paddle; ResNet-50 import <= 2 s.
 
-    python benchmarks/convert.py [--repeats 15] [--only torch,keras,paddle] [--specs mlp,lenet5]
+    python benchmarks/convert.py [--repeats 15] [--only torch,keras,paddle] [--specs mlp,lenet5] [--round-trips]
 """
 
 from __future__ import annotations
@@ -109,11 +109,30 @@ def resnet50_import(frameworks: list[str]) -> list[str]:
     return missed
 
 
+def round_trips(specs: list[str]) -> None:
+    """The largest |converted - source| of nu.convert's proof, per architecture and direction."""
+    import itertools
+
+    directions = list(itertools.permutations(FRAMEWORKS, 2))
+    print("\nround trips via nu.convert: max abs error of the parity proof (goal <= 1e-5)")
+    print(f"{'architecture':<25}" + "".join(f"{f'{a}->{b}':>15}" for a, b in directions))
+    worst = 0.0
+    for name in specs:
+        spec = REFERENCE_SPECS[name]()
+        weights = random_weights(spec)
+        models = {framework: nu.build(spec, framework, weights=weights) for framework in FRAMEWORKS}
+        errors = [nu.convert(models[a], b)._nbunify_parity.max_abs_error for a, b in directions]
+        worst = max(worst, *errors)
+        print(f"{name:<25}" + "".join(f"{error:>15.2e}" for error in errors))
+    print(f"largest: {worst:.2e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--only", default=",".join(FRAMEWORKS))
     parser.add_argument("--specs", default=",".join(REFERENCE_SPECS))
+    parser.add_argument("--round-trips", action="store_true", help="also print the round-trip error matrix")
     options = parser.parse_args()
     frameworks = [name.strip() for name in options.only.split(",") if name.strip()]
     for name in ("paddle", "torch", "keras"):
@@ -121,6 +140,8 @@ def main() -> None:
     set_threads(2)
     missed = inference(frameworks, options.specs.split(","), options.repeats)
     missed += resnet50_import(frameworks)
+    if options.round_trips:
+        round_trips(options.specs.split(","))
     print("\nall goals met" if not missed else "\ngoals NOT met: " + "; ".join(missed))
 
 

@@ -43,6 +43,8 @@ def test_notebook_runs_without_errors(path, tmp_path, monkeypatch):
         check_build_once(notebook)
     if path.name == "02-train-compare.ipynb":
         check_train_compare(notebook, tmp_path)
+    if path.name == "03-convert-onnx.ipynb":
+        check_convert(notebook)
 
 
 def check_tour(notebook: nbformat.NotebookNode, workdir: Path) -> None:
@@ -102,3 +104,22 @@ def check_train_compare(notebook: nbformat.NotebookNode, workdir: Path) -> None:
     assert {row["framework"] for row in rows} == {"torch", "keras", "paddle"}
     assert len(list((workdir / "tb-logs").glob("*/events.out.tfevents.*"))) >= 3
     assert re.search(r"^18 epochs, validation accuracy 0\.9", text, re.MULTILINE)
+
+
+def check_convert(notebook: nbformat.NotebookNode) -> None:
+    import re
+
+    outputs = outputs_of(notebook)
+    text = "\n".join(output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in outputs)
+    html = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
+    accuracy = float(re.search(r"torch validation accuracy: ([0-9.]+)", text).group(1))
+    assert accuracy > 0.9
+    assert "parity of keras (imported) against torch" in html + text and "DIFFERS" not in html + text
+    assert "torch_model_paddle: parity of paddle (imported) against torch" in text
+    rows = dict(re.findall(r"^(torch|keras|paddle)\s+accuracy ([0-9.]+)", text, flags=re.MULTILINE))
+    assert set(rows) == {"torch", "keras", "paddle"} and len(set(rows.values())) == 1  # the same predictions
+    differences = [float(value) for value in re.findall(r"max \|difference\| to torch ([0-9.e+-]+)", text)]
+    assert len(differences) == 3 and max(differences) <= 1e-5
+    assert re.search(r"per node: \d+ node outputs compared with onnxruntime, \d+ not held; all within tolerance", text)
+    assert all(name in text for name in ("keras (converted)", "paddle (converted)", "onnxruntime"))
+    assert "UnsupportedModelError" in text and "Warp" in text and "Blend" in text

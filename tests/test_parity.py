@@ -73,3 +73,51 @@ def test_models_with_different_outputs_are_refused():
     weight = np.ones((6, 4), np.float32)
     with pytest.raises(ValueError, match="returns 2 output.* returns 1"):
         nu.parity(linear(weight, True), linear(weight))
+
+
+def residual_import(framework: str):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from reference_specs import random_weights, residual_cnn
+
+    spec = residual_cnn()
+    source = nu.build(spec, "torch", weights=random_weights(spec))
+    return source, nu.from_onnx(nu.to_onnx(source), framework)
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras", "paddle"])
+def test_per_node_parity_compares_every_held_value_and_finds_no_drift(framework):
+    source, imported = residual_import(framework)
+    report = nu.parity(imported, source, per_node=True)
+    assert report.ok and report.first_drift is None and len(report.nodes) >= 10
+    assert {"Conv", "Relu", "Add"} <= {node.op_type for node in report.nodes}
+    assert all(node.max_abs_error <= 1e-4 for node in report.nodes)
+    assert "all within tolerance" in report.node_summary() and "per node:" in str(report)
+
+
+def test_per_node_parity_names_the_first_node_that_drifts():
+    import torch
+
+    source, imported = residual_import("torch")
+    proto = imported._nbunify_onnx
+    first_conv = next(node for node in proto.graph.node if node.op_type == "Conv")
+    weight_name = first_conv.input[1]
+    # the imported model's own copy of that weight, found by value: a small change that only this node sees
+    target = numpy_helper.to_array(next(t for t in proto.graph.initializer if t.name == weight_name))
+    parameter = next(p for p in imported.parameters() if tuple(p.shape) == target.shape
+                     and np.allclose(p.detach().numpy(), target))
+    with torch.no_grad():
+        parameter[0, 0, 0, 0] += 0.5
+    report = nu.parity(imported, source, per_node=True)
+    drift = report.first_drift
+    assert not report.ok and drift is not None and drift.op_type == "Conv"
+    assert drift.output == first_conv.output[0] and drift.max_abs_error > 1e-3
+    assert "first drift at Conv node" in report.node_summary()
+
+
+def test_per_node_parity_needs_an_imported_model():
+    weight = np.ones((6, 10), np.float32)
+    with pytest.raises(ValueError, match="per_node=True compares the nodes of a model imported by nu.from_onnx"):
+        nu.parity(linear(weight), linear(weight), per_node=True)
