@@ -8,6 +8,7 @@ import numpy as np
 
 from nbunify.convert.onnx_graph import OnnxGraph
 from nbunify.convert.registry import Registry
+from nbunify.backends.keras.traced import infer
 from nbunify.frameworks import load
 
 REGISTRY = Registry("keras")
@@ -342,35 +343,10 @@ def _dtype_name(dtype: Any) -> str:
     return "float32" if dtype is None else np.dtype(dtype).name
 
 
-class TracedCall:
-    """The model's inference call traced once by tf.function (one TensorFlow graph, not one Python dispatch per op:
-    an imported graph has many small ops, e.g. a transformer's shape arithmetic). Used from a model's second run on,
-    so a model run once (a parity check, a conformance test) pays no tracing; if tracing fails, calls stay eager.
-    Weights are read from the model's variables, so training and ``set_weights`` show in later calls."""
-
-    __slots__ = ("calls", "function")
-
-    def __init__(self, model: Any) -> None:
-        self.calls = 0
-        self.function: Any = tf.function(lambda tensors: model(tensors, training=False), reduce_retracing=True)
-
-    def __call__(self, model: Any, tensors: Any) -> Any:
-        self.calls += 1
-        if self.calls > 1 and self.function is not None:
-            try:
-                return self.function(tensors)
-            except Exception:  # noqa: BLE001 - an op TensorFlow cannot trace: eager is always right
-                self.function = None
-        return model(tensors, training=False)
-
-
 def run(native: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:
     """The model's outputs as numpy arrays (graph order), in inference mode (traced from the second call on)."""
     tensors = [tf.convert_to_tensor(np.asarray(array)) for array in inputs]
-    traced = getattr(native, "_nbunify_traced_call", None)
-    if traced is None:
-        traced = native._nbunify_traced_call = TracedCall(native)
-    outputs = traced(native, tensors if len(tensors) != 1 else tensors[0])
+    outputs = infer(native, tensors if len(tensors) != 1 else tensors[0])
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
     return [np.asarray(keras.ops.convert_to_numpy(output)) for output in outputs]

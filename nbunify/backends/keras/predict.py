@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from nbunify.backends.keras.layout import to_canonical_outputs, to_keras_inputs
+from nbunify.backends.keras.traced import infer
 from nbunify.frameworks import load
 
-BATCH_SIZE = 1024  # bounds memory for large inputs; one eager call per chunk
+BATCH_SIZE = 1024  # bounds memory for large inputs; one call per chunk (traced from the second)
 
 
 def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
@@ -29,7 +30,7 @@ def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
                          "channels-last itself, so pass the same NCHW arrays as to torch or paddle")
     input_layout = spec.input_layout if spec is not None else "map" if inputs.ndim == 4 else "vector"
     batches = to_keras_inputs(inputs, input_layout)
-    chunks = [keras.ops.convert_to_numpy(model(batches[start:start + BATCH_SIZE], training=False))
+    chunks = [keras.ops.convert_to_numpy(infer(model, batches[start:start + BATCH_SIZE]))
               for start in range(0, max(len(batches), 1), BATCH_SIZE)]
     outputs = np.asarray(np.concatenate(chunks) if len(chunks) > 1 else chunks[0], np.float32)
     output_layout = spec.output_layout if spec is not None else "map" if outputs.ndim == 4 else "vector"

@@ -47,8 +47,7 @@ class Recurrent(SettingsLayer):
             initial_c = None if initial_c is None else tf.transpose(initial_c, [1, 0, 2])
         steps, batch = tf.shape(x)[0], tf.shape(x)[1]
         lengths = None if sequence_lens is None else tf.cast(sequence_lens, tf.int32)
-        mask = tf.ones([steps, batch, 1], tf.bool) if lengths is None else \
-            tf.transpose(tf.sequence_mask(lengths, steps))[:, :, None]
+        mask = None if lengths is None else tf.transpose(tf.sequence_mask(lengths, steps))[:, :, None]
         functions = _activation_functions(settings)
         per_direction = len(_DEFAULT_ACTIVATIONS[op])
         outputs, final_h, final_c = [], [], []
@@ -63,7 +62,10 @@ class Recurrent(SettingsLayer):
             state_h = tf.zeros([batch, hidden], x.dtype) if initial_h is None else initial_h[direction]
             state_c = tf.zeros([batch, hidden], x.dtype) if initial_c is None else initial_c[direction]
             peephole = None if P is None else P[direction]
-            recurrence, recurrent_bias = R[direction], bias[gates:]
+            recurrence, recurrent_bias = tf.transpose(R[direction]), bias[gates:]  # (hidden, gates): h @ recurrence
+            if op == "GRU" and not settings["linear_before_reset"]:  # split once, outside the loop: (z, r) and h
+                recurrence = (recurrence[:, :2 * hidden], recurrence[:, 2 * hidden:])
+                recurrent_bias = (recurrent_bias[:2 * hidden], recurrent_bias[2 * hidden:])
 
             def step(carry, inputs, activations=activations, recurrence=recurrence, recurrent_bias=recurrent_bias,
                      peephole=peephole):
@@ -72,7 +74,15 @@ class Recurrent(SettingsLayer):
                 new_h, new_c = self._cell(projection, h, c, recurrence, recurrent_bias, peephole, activations)
                 return (tf.where(valid, new_h, h), tf.where(valid, new_c, c), tf.where(valid, new_h, tf.zeros_like(h)))
 
-            states = tf.scan(step, (projected, mask), initializer=(state_h, state_c, tf.zeros_like(state_h)))
+            def unmasked_step(carry, projection, activations=activations, recurrence=recurrence,
+                              recurrent_bias=recurrent_bias, peephole=peephole):
+                return self._cell(projection, *carry, recurrence, recurrent_bias, peephole, activations)
+
+            if lengths is None:  # every step valid: the states are the outputs (no per-step select)
+                states = tf.scan(unmasked_step, projected, initializer=(state_h, state_c))
+                states = (states[0], states[1], states[0])
+            else:
+                states = tf.scan(step, (projected, mask), initializer=(state_h, state_c, tf.zeros_like(state_h)))
             output = states[2]
             if reverse:
                 output = tf.reverse(output, [0]) if lengths is None else tf.reverse_sequence(output, lengths, 0, 1)
@@ -94,21 +104,20 @@ class Recurrent(SettingsLayer):
 
         op = settings["op"]
         if op == "RNN":
-            return activations[0](clipped(projection + tf.matmul(h, recurrence, transpose_b=True) + recurrent_bias)), c
-        if op == "GRU":
-            z_r = projection[:, :2 * hidden] + tf.matmul(h, recurrence[:2 * hidden], transpose_b=True) \
-                + recurrent_bias[:2 * hidden]
-            z, r = tf.split(activations[0](clipped(z_r)), 2, axis=1)
-            hidden_recurrence, hidden_bias = recurrence[2 * hidden:], recurrent_bias[2 * hidden:]
-            if settings["linear_before_reset"]:
-                candidate = projection[:, 2 * hidden:] + r * (tf.matmul(h, hidden_recurrence, transpose_b=True)
-                                                              + hidden_bias)
-            else:
-                candidate = projection[:, 2 * hidden:] + tf.matmul(r * h, hidden_recurrence, transpose_b=True) \
-                    + hidden_bias
-            candidate = activations[1](clipped(candidate))
+            return activations[0](clipped(projection + tf.matmul(h, recurrence) + recurrent_bias)), c
+        if op == "GRU" and settings["linear_before_reset"]:  # one matmul for the three gates
+            total = tf.matmul(h, recurrence) + recurrent_bias
+            z, r = tf.split(activations[0](clipped(projection[:, :2 * hidden] + total[:, :2 * hidden])), 2, axis=1)
+            candidate = activations[1](clipped(projection[:, 2 * hidden:] + r * total[:, 2 * hidden:]))
             return (1 - z) * candidate + z * h, c
-        total = projection + tf.matmul(h, recurrence, transpose_b=True) + recurrent_bias
+        if op == "GRU":
+            (gate_recurrence, hidden_recurrence), (gate_bias, hidden_bias) = recurrence, recurrent_bias
+            z_r = projection[:, :2 * hidden] + tf.matmul(h, gate_recurrence) + gate_bias
+            z, r = tf.split(activations[0](clipped(z_r)), 2, axis=1)
+            candidate = activations[1](clipped(projection[:, 2 * hidden:] + tf.matmul(r * h, hidden_recurrence)
+                                               + hidden_bias))
+            return (1 - z) * candidate + z * h, c
+        total = projection + tf.matmul(h, recurrence) + recurrent_bias
         i, o, f, g = tf.split(total, 4, axis=1)
         if peephole is not None:
             i = i + peephole[:hidden] * c
