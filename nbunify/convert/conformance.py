@@ -267,7 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\ntotals")
     for suite, counts in result["totals"].items():
         print(f"  {suite:<20} " + ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))
-    print(f"node tests passed: {result['node_pass_rate']:.1%} of those not excluded")
+    if "node" in result["totals"]:
+        print(f"node tests passed: {result['node_pass_rate']:.1%} of those not excluded")
+    for suite, counts in result["totals"].items():
+        if suite != "node":
+            ran = sum(count for status, count in counts.items() if status != "excluded")
+            print(f"{suite} models passed: {counts.get('pass', 0)} of {ran}")
     for reason, text in EXCLUDED_REASONS.items():
         print(f"  excluded '{reason}': {text}")
     if options.failures:

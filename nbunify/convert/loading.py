@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nbunify.convert.errors import OnnxModelError
+from nbunify.convert.skeleton import join, payload_problem, split
 
 #: The oldest default-domain opset the importers take (older models are refused with advice to upgrade them).
 MIN_OPSET = 11
@@ -43,12 +44,17 @@ def load(model: Any, check: bool = True) -> Any:
                         f"{type(model).__name__}; export a native model first with nu.to_onnx(model)")
     _load_external_data(proto, folder, where)
     if check:
-        _check(proto, where)
-        proto = _upgraded(proto, where)
+        # checked and upgraded as a weightless skeleton: the checker and the converter serialize what they get
+        skeleton, large, added = split(proto)
+        problem = next((found for tensor in large.values() if (found := payload_problem(tensor))), None)
+        if problem:
+            raise OnnxModelError(f"{where} fails onnx.checker: {problem}")
+        _check(skeleton, where)
+        proto = _upgraded(proto, skeleton, large, added, where)
     return proto
 
 
-def _upgraded(proto: Any, where: str) -> Any:
+def _upgraded(proto: Any, skeleton: Any, large: dict[str, Any], added: set[str], where: str) -> Any:
     """A model older than MIN_OPSET, converted by onnx's version converter (its nodes' meaning is kept)."""
     import onnx.version_converter
 
@@ -56,12 +62,17 @@ def _upgraded(proto: Any, where: str) -> Any:
     if opset is None or opset >= MIN_OPSET:
         return proto
     try:
-        upgraded = onnx.version_converter.convert_version(proto, MIN_OPSET)
-        onnx.checker.check_model(upgraded)
-    except Exception as error:  # noqa: BLE001 - the converter raises many kinds of errors
-        raise OnnxModelError(f"{where} uses opset {opset}; the importers take opsets {MIN_OPSET}-{newest_opset()} "
-                             f"and onnx's version converter could not upgrade it ({str(error).splitlines()[0]}); "
-                             f"export it again with opset >= {MIN_OPSET}") from None
+        converted = onnx.version_converter.convert_version(skeleton, MIN_OPSET)
+        onnx.checker.check_model(converted)
+        upgraded = join(converted, large, added, [tensor.name for tensor in proto.graph.initializer])
+    except Exception:  # noqa: BLE001 - an adapter that needs a weight's value: convert the whole model
+        try:
+            upgraded = onnx.version_converter.convert_version(proto, MIN_OPSET)
+            onnx.checker.check_model(upgraded)
+        except Exception as error:  # noqa: BLE001 - the converter raises many kinds of errors
+            raise OnnxModelError(f"{where} uses opset {opset}; the importers take opsets {MIN_OPSET}-"
+                                 f"{newest_opset()} and onnx's version converter could not upgrade it "
+                                 f"({str(error).splitlines()[0]}); export it again with opset >= {MIN_OPSET}") from None
     upgraded.metadata_props.add(key="nbunify.upgraded_from_opset", value=str(opset))
     return upgraded
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from nbunify.convert.loading import opset_of
+from nbunify.convert.skeleton import split
 
 #: Ops never folded into constants at import time (their result is not a function of their inputs).
 _NOT_FOLDED = ("RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial", "Bernoulli",
@@ -66,7 +67,7 @@ class OnnxGraph:
         self.outputs = [_value(info) for info in graph.output]
         self._infos = {info.name: info for info in (*graph.input, *graph.output, *graph.value_info)}
         try:
-            inferred = onnx.shape_inference.infer_shapes(proto, data_prop=True)
+            inferred = onnx.shape_inference.infer_shapes(split(proto)[0], data_prop=True)  # weights left out
             self._infos.update({info.name: info for info in (*inferred.graph.value_info, *inferred.graph.output)})
         except Exception:  # noqa: BLE001 - shape inference is a help, not a requirement
             pass
