@@ -4,8 +4,10 @@ For each reference architecture and framework: the time of ``nu.to_onnx`` on the
 the checker and the onnxruntime parity check included), the time of ``nu.from_onnx`` importing the torch export
 into that framework, and the inference time (batch 32, numpy in and out) of the imported model against the
 natively built one (``nu.predict``; keras calls are traced from the second one on, for both) and against
-onnxruntime on the same ONNX file, as ratios. Runs interleave (native, imported, onnxruntime, then the other
-way round) after 5 warm-up calls each, and each time is the median of the repeats; only the frameworks named by --only are loaded (torch always: it exports the reference).
+onnxruntime on the same ONNX file, as ratios. Runs interleave (the six orders of native, imported and
+onnxruntime in turn; onnxruntime's threads do not spin after a run, which slowed whatever ran next) after 5
+warm-up calls each, and each time is the median of the repeats; only the frameworks named by --only are
+loaded (torch always: it exports the reference).
 Then the import time of a ResNet-50-sized graph (onnx's light_resnet50 with seeded weights; its size is
 printed), median of 3 after one warm-up import. Goals (issue 5): imported/native <= 1.1 for torch and
 <= 1.2 for keras and paddle; ResNet-50 import <= 2 s.
@@ -16,6 +18,7 @@ printed), median of 3 after one warm-up import. Goals (issue 5): imported/native
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -34,6 +37,7 @@ FRAMEWORKS = ("torch", "keras", "paddle")
 GOALS = {"torch": 1.1, "keras": 1.2, "paddle": 1.2}
 IMPORT_GOAL = 2.0
 BATCH = 32
+ORDERS = list(itertools.permutations(("native", "imported", "ort")))
 WARM_UP = 5  # calls before timing: tracing (keras from the second call), allocators, oneDNN kernel choice
 
 
@@ -48,6 +52,8 @@ def session(proto):
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 2
+    # without this, onnxruntime's threads spin-wait after each run and slow whatever runs next on 2 cores
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     ort = onnxruntime.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
     name = ort.get_inputs()[0].name
     return lambda x: ort.run(None, {name: x})
@@ -76,7 +82,7 @@ def inference(frameworks: list[str], specs: list[str], repeats: int) -> list[str
                     call()
             samples: dict[str, list[float]] = {key: [] for key in calls}
             for repeat in range(repeats):
-                order = list(calls) if repeat % 2 == 0 else list(reversed(calls))
+                order = ORDERS[repeat % len(ORDERS)]  # each call follows each other call equally often
                 for key in order:
                     samples[key].append(timed(calls[key]))
             native_s, imported_s, ort_s = (statistics.median(samples[key]) for key in ("native", "imported", "ort"))
@@ -114,8 +120,6 @@ def resnet50_import(frameworks: list[str]) -> list[str]:
 
 def round_trips(specs: list[str]) -> None:
     """The largest |converted - source| of nu.convert's proof, per architecture and direction."""
-    import itertools
-
     directions = list(itertools.permutations(FRAMEWORKS, 2))
     print("\nround trips via nu.convert: max abs error of the parity proof (goal <= 1e-5)")
     print(f"{'architecture':<25}" + "".join(f"{f'{a}->{b}':>15}" for a, b in directions))
