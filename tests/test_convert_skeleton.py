@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -86,3 +88,21 @@ def test_typed_fields_are_counted_like_raw_bytes():
     assert payload_problem(tensor) is None
     del tensor.float_data[-1]
     assert payload_problem(tensor) == "tensor 't' of shape (2, 600) holds 1199 values, not 1200"
+
+
+def test_an_ir3_model_whose_upgrade_adds_initializers_gets_the_ir_version_they_need():
+    """onnx's Pad 2 -> 11 adapter turns the pads attribute into an initializer that IR 3 would need as an input."""
+    import onnxruntime
+
+    path = Path(onnx.__file__).parent / "backend/test/data/pytorch-converted/test_ConstantPad2d/model.onnx"
+    original = onnx.load(str(path))
+    assert original.ir_version == 3 and original.opset_import[0].version == 6
+    loaded = load(path)
+    assert loaded.opset_import[0].version == 11 and loaded.ir_version >= 6
+    assert any(node.op_type == "Pad" and len(node.input) >= 2 for node in loaded.graph.node)
+    x = np.random.default_rng(0).standard_normal(
+        [d.dim_value for d in original.graph.input[0].type.tensor_type.shape.dim]).astype(np.float32)
+    name = original.graph.input[0].name
+    before, after = (onnxruntime.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+                     .run(None, {name: x})[0] for m in (original, loaded))
+    np.testing.assert_array_equal(before, after)

@@ -62,12 +62,12 @@ def _upgraded(proto: Any, skeleton: Any, large: dict[str, Any], added: set[str],
     if opset is None or opset >= MIN_OPSET:
         return proto
     try:
-        converted = onnx.version_converter.convert_version(skeleton, MIN_OPSET)
+        converted = _with_ir_version(onnx.version_converter.convert_version(skeleton, MIN_OPSET))
         onnx.checker.check_model(converted)
         upgraded = join(converted, large, added, [tensor.name for tensor in proto.graph.initializer])
     except Exception:  # noqa: BLE001 - an adapter that needs a weight's value: convert the whole model
         try:
-            upgraded = onnx.version_converter.convert_version(proto, MIN_OPSET)
+            upgraded = _with_ir_version(onnx.version_converter.convert_version(proto, MIN_OPSET))
             onnx.checker.check_model(upgraded)
         except Exception as error:  # noqa: BLE001 - the converter raises many kinds of errors
             raise OnnxModelError(f"{where} uses opset {opset}; the importers take opsets {MIN_OPSET}-"
@@ -75,6 +75,16 @@ def _upgraded(proto: Any, skeleton: Any, large: dict[str, Any], added: set[str],
                                  f"({str(error).splitlines()[0]}); export it again with opset >= {MIN_OPSET}") from None
     upgraded.metadata_props.add(key="nbunify.upgraded_from_opset", value=str(opset))
     return upgraded
+
+
+def _with_ir_version(model: Any) -> Any:
+    """``model`` with at least the IR version its new opsets need: the converter keeps an old one (e.g. IR 3,
+    where every initializer must also be a graph input), and its Pad 2 -> 11 adapter adds initializers that are
+    not inputs."""
+    import onnx.helper
+
+    model.ir_version = max(model.ir_version, onnx.helper.find_min_ir_version_for(list(model.opset_import)))
+    return model
 
 
 def _parse(data: bytes, where: str) -> Any:
