@@ -539,20 +539,29 @@ def test_one_import_serves_any_batch_and_returns_outputs_in_graph_order():
         np.testing.assert_allclose(probabilities.numpy(), expected[1], atol=1e-6)
 
 
+def runtime_flatten() -> list:
+    """Shape -> Gather -> Unsqueeze -> Concat -> Reshape of "x" into "flat" (via "batch", "target"), as exporters
+    write a flatten: the target shape is computed on the host at run time."""
+    return [helper.make_node("Shape", ["x"], ["shape"]),
+            helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+            helper.make_node("Unsqueeze", ["batch", "axes"], ["batch_1d"]),
+            helper.make_node("Concat", ["batch_1d", "minus_one"], ["target"], axis=0),
+            helper.make_node("Reshape", ["x", "target"], ["flat"])]
+
+
+#: The initializers runtime_flatten's nodes read.
+FLATTEN_CONSTANTS = [("zero", np.array(0, np.int64)), ("axes", np.array([0], np.int64)),
+                     ("minus_one", np.array([-1], np.int64))]
+
+
 def test_shapes_computed_at_run_time_follow_the_batch():
-    # Shape -> Gather -> Unsqueeze -> Concat -> Reshape, as exporters write a flatten: computed on the host
-    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
-             helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
-             helper.make_node("Unsqueeze", ["batch", "axes"], ["batch_1d"]),
-             helper.make_node("Concat", ["batch_1d", "minus_one"], ["target"], axis=0),
-             helper.make_node("Reshape", ["x", "target"], ["flat"]),
+    nodes = [*runtime_flatten(),
              helper.make_node("Cast", ["batch"], ["batch_float"], to=TensorProto.FLOAT),
              helper.make_node("Sqrt", ["batch_float"], ["root"]),
              helper.make_node("Div", ["flat", "root"], ["scaled"]),
              helper.make_node("MatMul", ["scaled", "w"], ["y"])]
     model = model_of(nodes, [("x", np.float32, (None, 2, 3))], [("y", np.float32, None), ("target", np.int64, None)],
-                     [("zero", np.array(0, np.int64)), ("axes", np.array([0], np.int64)),
-                      ("minus_one", np.array([-1], np.int64)), ("w", normal(6, 2))])
+                     [*FLATTEN_CONSTANTS, ("w", normal(6, 2))])
     native = from_onnx(model, "paddle")
     for batch in (1, 5):
         x = normal(batch, 2, 3)
@@ -761,17 +770,12 @@ def test_intermediates_are_every_node_value_in_the_graph_layout_and_dtype(name):
 
 
 def test_intermediates_leave_out_unknown_and_folded_names_and_keep_host_values_and_dtypes():
-    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
-             helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
-             helper.make_node("Unsqueeze", ["batch", "axes"], ["batch_1d"]),
-             helper.make_node("Concat", ["batch_1d", "minus_one"], ["target"], axis=0),
-             helper.make_node("Reshape", ["x", "target"], ["flat"]),
+    nodes = [*runtime_flatten(),
              helper.make_node("Add", ["zero", "zero"], ["folded"]),
              helper.make_node("Identity", ["flat"], ["same"]),
              helper.make_node("Cast", ["same"], ["y"], to=TensorProto.UINT32)]
     model = model_of(nodes, [("x", np.float32, (None, 2, 3))], [("y", np.uint32, None), ("folded", np.int64, None)],
-                     [("zero", np.array(0, np.int64)), ("axes", np.array([0], np.int64)),
-                      ("minus_one", np.array([-1], np.int64))])
+                     [*FLATTEN_CONSTANTS])
     x = np.abs(normal(4, 2, 3)) * 10
     values = onnx_import.intermediates(from_onnx(model, "paddle"), [x], ["target", "same", "y", "folded", "nope"])
     assert sorted(values) == ["same", "target", "y"]  # "folded" is a constant at import; "nope" is no value
