@@ -23,7 +23,7 @@ _LINE_STYLES = ("-", "--", ":", "-.")
 
 def curves_message(runs: Sequence[Run], title: str = "", done: bool = False,
                    max_points: int = MAX_POINTS) -> dict[str, Any]:
-    """The JSON message: every run's series (x, epoch, seconds, values) per metric, thinned to ``max_points``.
+    """The JSON message: every run's series (x, step, epoch, seconds, values) per metric, thinned to ``max_points``.
 
     Non-finite values are sent as ``null`` (JSON has no NaN) so a diverging run shows its gap.
     """
@@ -35,7 +35,7 @@ def curves_message(runs: Sequence[Run], title: str = "", done: bool = False,
             indices = _thin(len(entry.x), max_points)
             series[f"{kind}/{metric}"] = {
                 "kind": kind, "metric": metric,
-                "x": [entry.x[i] for i in indices], "epoch": [entry.epoch[i] for i in indices],
+                "x": [entry.x[i] for i in indices], "step": [entry.step[i] for i in indices], "epoch": [entry.epoch[i] for i in indices],
                 "seconds": [round(entry.seconds[i], 4) for i in indices],
                 "y": [_finite(entry.values[i]) for i in indices],
             }

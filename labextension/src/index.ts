@@ -2,8 +2,17 @@
 
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { curvesRendererPlugin } from './curves/plugin';
+import { graphRendererPlugin } from './graph/plugin';
 import { netronCommandPlugin, netronRendererPlugin } from './netron/plugin';
+import { runsSidebarPlugin } from './runs/plugin';
 
-const plugins: JupyterFrontEndPlugin<void>[] = [netronCommandPlugin, netronRendererPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  netronCommandPlugin,
+  netronRendererPlugin,
+  graphRendererPlugin,
+  curvesRendererPlugin,
+  runsSidebarPlugin
+];
 
 export default plugins;

@@ -14,9 +14,11 @@ STEP, EPOCH = "step", "epoch"
 
 @dataclass
 class Series:
-    """One metric of one run: x (step, or epoch number from 1), epoch number, seconds and values, in order."""
+    """One metric of one run: x (step, or epoch number from 1), step, epoch number, seconds and values, in order."""
 
     x: list[int] = field(default_factory=list)
+    #: the optimizer step of each point (for an epoch point: the last step of that epoch)
+    step: list[int] = field(default_factory=list)
     epoch: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
@@ -73,6 +75,7 @@ class Run:
             if entry is None:
                 entry = self._series[(kind, metric)] = Series()
             entry.x.append(epoch + 1 if kind == EPOCH else step)
+            entry.step.append(step)
             entry.epoch.append(epoch + 1)
             entry.seconds.append(seconds)
             entry.values.append(value)
