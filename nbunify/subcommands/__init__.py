@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 from IPython.core.error import UsageError
 
 # One module per subcommand, listed explicitly (no discovery magic): nbunify/subcommands/<module>.py
-_MODULES = ("help", "env", "model", "build", "summary", "code", "train", "runs", "compare", "convert", "netron")
+_MODULES = ("help", "env", "model", "build", "summary", "code", "train", "runs", "compare", "convert", "show", "netron")
 
 
 class HelpShown(Exception):
