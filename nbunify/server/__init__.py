@@ -9,6 +9,8 @@ netron and the model files reach the browser through the Jupyter port and its au
 ``nbunify/models/<name>``       a file of ``nbunify.paths.models_dir()``
 ``nbunify/api/models``          GET: list served models; POST ``{"path"}``: publish a root file
 ``nbunify/api/info``            versions and the models directory
+``nbunify/api/runs``            GET ``?path=<folder>``: the runs of ``<folder>/nbunify-runs/``
+``nbunify/api/runs/curves``     GET ``?path=<folder>&ids=<id>,<id>``: those runs' curves message
 ==============================  ===========================================================
 """
 
@@ -25,6 +27,7 @@ from nbunify.model_files import MODELS_ROUTE
 from nbunify.paths import MODELS_DIR_ENV, models_dir
 from nbunify.server.models import InfoHandler, ModelFileHandler, ModelsAPIHandler
 from nbunify.server.netron import NETRON_ROUTE, NetronIndexHandler, NetronStaticHandler
+from nbunify.server.runs import CURVES_API_ROUTE, RUNS_API_ROUTE, RunsAPIHandler, RunsCurvesHandler
 
 
 class NbunifyConfig(Configurable):
@@ -56,6 +59,8 @@ def route_table(base_url: str) -> list[tuple[str, type, dict[str, Any]]]:
         (url_path_join(base_url, MODELS_ROUTE, "(.*)"), ModelFileHandler, {}),
         (url_path_join(base_url, "nbunify/api/models"), ModelsAPIHandler, {}),
         (url_path_join(base_url, "nbunify/api/info"), InfoHandler, {}),
+        (url_path_join(base_url, RUNS_API_ROUTE), RunsAPIHandler, {}),
+        (url_path_join(base_url, CURVES_API_ROUTE), RunsCurvesHandler, {}),
     ]
 
 
