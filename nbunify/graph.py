@@ -64,8 +64,10 @@ def onnx_message(proto: Any, title: str = "", framework: str | None = None) -> d
         count = 1
         for size in tensor.dims:
             count *= int(size)
+        # a float initializer is a parameter; an integer one (a Reshape's shape, Slice's bounds) is a constant
+        parameter = _dtype_name(tensor.data_type).startswith(("float", "bfloat"))
         values[tensor.name] = {"dtype": _dtype_name(tensor.data_type), "shape": [int(size) for size in tensor.dims],
-                               "parameter": True, "count": count}
+                               "parameter": parameter, "count": count if parameter else 0}
     parameters = {name for name, value in values.items() if value["parameter"]}
     nodes = []
     for index, node in enumerate(graph.node):
@@ -82,7 +84,8 @@ def onnx_message(proto: Any, title: str = "", framework: str | None = None) -> d
             "parameter_count": sum(values[name]["count"] for name in set(node.input) if name in parameters),
             "parity": None,
         })
-    inputs = [info.name for info in graph.input if info.name not in parameters]
+    initializers = {tensor.name for tensor in graph.initializer}
+    inputs = [info.name for info in graph.input if info.name not in initializers]
     name = title or metadata.get("nbunify.spec") or graph.name or "model"
     if not title and framework != "onnx":
         name = f"{name} ({framework}, {metadata.get('nbunify.exporter', 'ONNX')})"

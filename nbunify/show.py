@@ -48,8 +48,8 @@ def show(model: Any, parity: Any = None, title: str = "") -> None:
     from IPython.display import display
 
     if isinstance(model, dict):
-        for name, item in model.items():
-            show(item, parity, title or f"{getattr(item, 'name', '') or 'model'} ({name})")
+        for item in model.values():  # as nu.build gives them: each title names its framework
+            show(item, parity, title)
         return
     if isinstance(model, (list, tuple)):
         for item in model:

@@ -12,6 +12,7 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 NETRON_MIME = "application/vnd.nbunify.netron+json"
 CURVES_MIME = "application/vnd.nbunify.curves+json"
+GRAPH_MIME = "application/vnd.nbunify.graph+json"
 
 
 def execute(path: Path, workdir: Path) -> nbformat.NotebookNode:
@@ -45,6 +46,8 @@ def test_notebook_runs_without_errors(path, tmp_path, monkeypatch):
         check_train_compare(notebook, tmp_path)
     if path.name == "03-convert-onnx.ipynb":
         check_convert(notebook)
+    if path.name == "05-graphs.ipynb":
+        check_graphs(notebook, tmp_path)
 
 
 def check_tour(notebook: nbformat.NotebookNode, workdir: Path) -> None:
@@ -123,3 +126,28 @@ def check_convert(notebook: nbformat.NotebookNode) -> None:
     assert re.search(r"per node: \d+ node outputs compared with onnxruntime, \d+ not held; all within tolerance", text)
     assert all(name in text for name in ("keras (converted)", "paddle (converted)", "onnxruntime"))
     assert "UnsupportedModelError" in text and "Warp" in text and "Blend" in text
+
+
+def check_graphs(notebook: nbformat.NotebookNode, workdir: Path) -> None:
+    outputs = outputs_of(notebook)
+    graphs = [output["data"] for output in outputs if GRAPH_MIME in output.get("data", {})]
+    titles = [data[GRAPH_MIME]["title"] for data in graphs]
+    assert len(graphs) == 7, titles  # spec, three builds, converted, drifted, file
+    for data in graphs:  # every graph keeps a picture for readers without the extension
+        assert {"text/plain", "text/html", "image/png"} <= set(data)
+    spec_graph, *built = [data[GRAPH_MIME] for data in graphs[:4]]
+    assert spec_graph["source"] == "spec" and [node["scope"] for node in spec_graph["nodes"]].count(["block"]) == 4
+    assert [graph["framework"] for graph in built] == ["torch", "keras", "paddle"]
+    # the exporters fold the block's BatchNorm into its convolution (eval mode): fewer parameters than the spec's
+    assert all(0 < graph["parameter_count"] <= spec_graph["parameter_count"] for graph in built)
+    assert any(node["name"] == "/block/Add" and node["scope"] == ["block"] for node in built[0]["nodes"])
+    converted, drifted = graphs[4][GRAPH_MIME], graphs[5][GRAPH_MIME]
+    assert converted["framework"] == "keras (imported)" and converted["parity"]["first_drift"] is None
+    assert any(node["parity"] for node in converted["nodes"])
+    first = drifted["parity"]["first_drift"]
+    node = next(node for node in drifted["nodes"] if node["id"] == first)
+    assert node["op"] == "Conv" and node["parity"]["ok"] is False and "block" in node["name"]
+    assert graphs[6][GRAPH_MIME]["title"] == "small_resnet.onnx"
+    netron = [output["data"][NETRON_MIME] for output in outputs if NETRON_MIME in output.get("data", {})]
+    assert [message["title"] for message in netron] == ["small_resnet.onnx"]
+    assert (workdir / "small_resnet.onnx").is_file()

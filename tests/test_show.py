@@ -36,7 +36,7 @@ def test_show_of_a_dict_of_models_shows_one_graph_each(ip):
     with capture_output() as captured:
         nu.show(models)
     titles = [bundle[GRAPH_MIME]["title"] for bundle in _bundles(captured)]
-    assert titles == ["model (first)", "model (second)"]
+    assert titles == ["first", "second"]
 
 
 def test_unify_show_takes_a_variable_or_a_file(ip, tmp_path):

@@ -33,7 +33,8 @@ export interface IValueInfo {
   dtype: string | null;
   /** Shape, null when the rank is unknown. */
   shape: Dimension[] | null;
-  /** True for a parameter (an ONNX initializer): drawn inside its node, never as an edge. */
+  /** True for a parameter (a floating-point ONNX initializer): drawn inside its node, never as an edge. An integer
+   * initializer (a shape, slice bounds) is a constant: not a parameter, and with no producer it is no edge either. */
   parameter: boolean;
   /** Number of elements of a parameter (0 for other values). */
   count: number;
