@@ -33,9 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
-import nbformat  # noqa: E402
-
-from jupyter_lab import BASE_URL, CHROMIUM, CHROMIUM_ARGS, running_lab  # noqa: E402
+from jupyter_lab import BASE_URL, CHROMIUM, CHROMIUM_ARGS, running_lab, write_notebook  # noqa: E402
 from onnx_models import densenet  # noqa: E402
 
 GRAPH_MIME = "application/vnd.nbunify.graph+json"
@@ -76,12 +74,6 @@ async ([index, selector, attributes]) => {
   return result;
 }
 """
-
-
-def _write_notebook(path: Path, sources: list[str]) -> None:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
 
 
 def _open_notebook(page, server, name: str) -> None:
@@ -133,7 +125,7 @@ def main() -> None:
         netron_message = prepare(root / "densenet.onnx", open=False)
         print(f"graph: DenseNet blocks {blocks}, growth {options.growth}: {nodes} nodes, "
               f"{(root / 'densenet.onnx').stat().st_size / 1e6:.1f} MB ONNX, {len(json.dumps(message)) / 1e6:.2f} MB message")
-        _write_notebook(root / "bench.ipynb", [
+        write_notebook(root / "bench.ipynb", [
             "import json\nfrom IPython.display import display, update_display\n"
             f"graph = json.load(open('graph.json'))\ncurves = json.load(open('curves.json'))\n"
             "curves2 = json.load(open('curves2.json'))",

@@ -81,3 +81,41 @@ def running_lab(root: Path, state: Path) -> Iterator[LabServer]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def write_notebook(path: Path, sources: list[str]) -> None:
+    """A notebook of code cells with the python3 kernel."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+def open_notebook_and_run_all(page, server: LabServer, name: str, cells: list[int] | None = None) -> None:
+    """Open a notebook in its own workspace, wait for its kernel, and start running all its cells (or those at
+    the indices in ``cells``) without waiting for them: a cell may update its output later."""
+    page.goto(server.lab_url(name, page.workspace))
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook", timeout=120_000)
+    page.evaluate(
+        """async () => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            await panel.context.ready;
+            await panel.sessionContext.ready;
+        }"""
+    )
+    if cells is None:
+        page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    for index in cells or []:
+        run_cell(page, index)
+
+
+def run_cell(page, index: int) -> None:
+    """Start running the cell at ``index`` of the current notebook."""
+    page.evaluate(
+        """index => { const app = window.jupyterapp;
+            app.shell.currentWidget.content.activeCellIndex = index;
+            void app.commands.execute('notebook:run-cell'); }""",
+        index,
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import pytest
+from jupyter_lab import open_notebook_and_run_all, run_cell, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -68,39 +68,6 @@ SNAPSHOT = """() => {
 }"""
 
 
-def _write_notebook(path, sources):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
-
-
-def _open_notebook_and_run_all(page, lab_server, name, cells=None):
-    """Open a notebook and run its cells: all of them, or those at the indices in ``cells``."""
-    page.goto(lab_server.lab_url(name, page.workspace))
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.evaluate(
-        """async () => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            await panel.context.ready;
-            await panel.sessionContext.ready;
-        }"""
-    )
-    if cells is None:
-        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    for index in cells or []:
-        _run_cell(page, index)
-
-
-def _run_cell(page, index):
-    page.evaluate(
-        """index => { const app = window.jupyterapp;
-            app.shell.currentWidget.content.activeCellIndex = index;
-            app.commands.execute('notebook:run-cell'); }""",
-        index,
-    )
-
-
 def _watch_live_updates(page):
     """Snapshots of the curves element while training runs, then the final one."""
     page.wait_for_selector(CURVES, state="attached", timeout=240_000)
@@ -123,8 +90,8 @@ def _set_control(page, selector, script):
 
 
 def test_live_curves_update_in_place_while_a_model_trains(page, lab_server):
-    _write_notebook(lab_server.root / "curves.ipynb", TRAIN_CELLS)
-    _open_notebook_and_run_all(page, lab_server, "curves.ipynb")
+    write_notebook(lab_server.root / "curves.ipynb", TRAIN_CELLS)
+    open_notebook_and_run_all(page, lab_server, "curves.ipynb")
     snapshots = _watch_live_updates(page)
     live = [snap for snap in snapshots if snap["done"] == "false" and snap["points"] > 0]
     final = snapshots[-1]
@@ -196,8 +163,8 @@ def _keep_screenshot(page, name):
 
 
 def test_a_100k_point_message_is_drawn_and_updated_in_place(page, lab_server):
-    _write_notebook(lab_server.root / "curves-100k.ipynb", BIG_CELLS)
-    _open_notebook_and_run_all(page, lab_server, "curves-100k.ipynb", cells=[0])
+    write_notebook(lab_server.root / "curves-100k.ipynb", BIG_CELLS)
+    open_notebook_and_run_all(page, lab_server, "curves-100k.ipynb", cells=[0])
     page.wait_for_selector(CURVES, state="attached", timeout=240_000)
     page.wait_for_function(f"() => document.querySelector('{CURVES}').dataset.points === '100000'", timeout=240_000)
     page.evaluate(f"() => {{ document.querySelector('{CURVES}').__nbunifyTag = 'first-seen'; }}")
@@ -215,7 +182,7 @@ def test_a_100k_point_message_is_drawn_and_updated_in_place(page, lab_server):
     page.mouse.up()
     zoomed = _leftmost_x(page)
     assert 10_000 < zoomed < 20_000
-    _run_cell(page, 1)  # update_display
+    run_cell(page, 1)  # update_display
     page.wait_for_function(f"() => document.querySelector('{CURVES}').dataset.updates === '1'", timeout=120_000)
     updated = page.evaluate(SNAPSHOT)
     timings = {"created": created, "log scale (chart re-created)": relogged, "updated in place": updated}
@@ -242,8 +209,8 @@ def _leftmost_x(page):
 
 
 def test_runs_of_one_framework_share_a_colour_and_a_failed_run_says_why(page, lab_server):
-    _write_notebook(lab_server.root / "curves-compare.ipynb", COMPARE_CELLS)
-    _open_notebook_and_run_all(page, lab_server, "curves-compare.ipynb")
+    write_notebook(lab_server.root / "curves-compare.ipynb", COMPARE_CELLS)
+    open_notebook_and_run_all(page, lab_server, "curves-compare.ipynb")
     page.wait_for_function(f"() => document.querySelector('{CURVES}')?.dataset.state === 'ready'", timeout=240_000)
     lines = page.locator(f"{CURVES} .nbunify-curves-run")
     assert lines.count() == 2

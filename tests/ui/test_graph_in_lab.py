@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from nbunify.graph import onnx_message
 from onnx_models import densenet
+from jupyter_lab import open_notebook_and_run_all, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -81,28 +81,6 @@ def _live_cell(first: str, then: str) -> str:
             f"update_display({{{MIME!r}: json.load(open({then!r})), 'text/plain': 'graph'}}, raw=True, display_id='live')")
 
 
-def _write_notebook(path, sources):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
-
-
-def _open_notebook_and_run_all(page, lab_server, name):
-    """Open a notebook and start running all its cells (without waiting for them: a cell may update its output later)."""
-    page.goto(lab_server.lab_url(name, page.workspace))
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.evaluate(
-        """async () => {
-            const app = window.jupyterapp;
-            const panel = app.shell.currentWidget;
-            await panel.context.ready;
-            await panel.sessionContext.ready;
-            void app.commands.execute('notebook:run-all-cells');
-        }"""
-    )
-
-
 def _wait_ready(page, count, timeout=120_000):
     page.wait_for_function(
         f"() => document.querySelectorAll('.nbunify-graph[data-state=\"ready\"]').length === {count}", timeout=timeout)
@@ -146,9 +124,9 @@ def test_graphs_are_drawn_searched_collapsed_and_exported(page, lab_server):
     parity = json.loads((GOLDEN / "graph-parity.json").read_text())
     (lab_server.root / "graph-parity.json").write_text(json.dumps(parity))
     (lab_server.root / "graph-tiny.json").write_text((GOLDEN / "graph-tiny.json").read_text())
-    _write_notebook(lab_server.root / "graph.ipynb", [_display_cell("graph-small.json"), _display_cell("graph-parity.json"),
+    write_notebook(lab_server.root / "graph.ipynb", [_display_cell("graph-small.json"), _display_cell("graph-parity.json"),
                                                       _live_cell("graph-tiny.json", "graph-small.json")])
-    _open_notebook_and_run_all(page, lab_server, "graph.ipynb")
+    open_notebook_and_run_all(page, lab_server, "graph.ipynb")
 
     # The third output shows the tiny graph, then the kernel replaces it: the same element redraws the new one.
     _wait_counts(page, 2, 4, 0)
@@ -283,8 +261,8 @@ def test_a_1701_node_densenet_starts_collapsed_and_expands(page, lab_server):
     message = onnx_message(densenet((24, 48, 96, 72), growth=12), title="densenet 1701")
     assert len(message["nodes"]) == 1701
     (lab_server.root / "graph-densenet.json").write_text(json.dumps(message))
-    _write_notebook(lab_server.root / "densenet.ipynb", [_display_cell("graph-densenet.json")])
-    _open_notebook_and_run_all(page, lab_server, "densenet.ipynb")
+    write_notebook(lab_server.root / "densenet.ipynb", [_display_cell("graph-densenet.json")])
+    open_notebook_and_run_all(page, lab_server, "densenet.ipynb")
     _wait_ready(page, 1)
     root = page.locator(".nbunify-graph").first
     groups = root.locator("g.nbunify-graph-group").count()
@@ -322,8 +300,8 @@ def test_a_1701_node_densenet_starts_collapsed_and_expands(page, lab_server):
 def test_without_web_workers_the_layout_runs_on_the_main_thread_and_says_so(page, lab_server):
     page.add_init_script("window.Worker = class { constructor() { throw new Error('workers blocked by the test'); } };")
     (lab_server.root / "graph-tiny.json").write_text((GOLDEN / "graph-tiny.json").read_text())
-    _write_notebook(lab_server.root / "no-worker.ipynb", [_display_cell("graph-tiny.json")])
-    _open_notebook_and_run_all(page, lab_server, "no-worker.ipynb")
+    write_notebook(lab_server.root / "no-worker.ipynb", [_display_cell("graph-tiny.json")])
+    open_notebook_and_run_all(page, lab_server, "no-worker.ipynb")
     _wait_counts(page, 0, 4, 0)
     root = page.locator(".nbunify-graph").first
     assert root.get_attribute("data-layout-engine") == "main-thread"

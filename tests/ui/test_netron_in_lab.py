@@ -5,37 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import onnx
 import pytest
 
 from onnx_models import tiny_mlp
+from jupyter_lab import open_notebook_and_run_all, write_notebook
 
 pytestmark = pytest.mark.browser
 
 EXPECTED_OPS = {"Gemm", "Relu", "Softmax"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-def _write_notebook(path, sources):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
-
-
-def _open_notebook_and_run_all(page, lab_server, name):
-    page.goto(lab_server.lab_url(name, page.workspace))
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.evaluate(
-        """async () => {
-            const app = window.jupyterapp;
-            const panel = app.shell.currentWidget;
-            await panel.context.ready;
-            await panel.sessionContext.ready;
-            await app.commands.execute('notebook:run-all-cells');
-        }"""
-    )
 
 
 def _netron_frame(page, model_name):
@@ -55,8 +34,8 @@ def _assert_ops_drawn(frame, ops):
 
 def test_unify_netron_opens_the_model_in_a_lab_tab(page, lab_server):
     onnx.save(tiny_mlp(), lab_server.root / "tiny.onnx")
-    _write_notebook(lab_server.root / "netron.ipynb", ["%load_ext nbunify", "%unify netron tiny.onnx"])
-    _open_notebook_and_run_all(page, lab_server, "netron.ipynb")
+    write_notebook(lab_server.root / "netron.ipynb", ["%load_ext nbunify", "%unify netron tiny.onnx"])
+    open_notebook_and_run_all(page, lab_server, "netron.ipynb")
 
     card = page.wait_for_selector(".nbunify-netron-card", state="attached", timeout=120_000)
     assert "tiny.onnx" in card.text_content()

@@ -1,20 +1,7 @@
 // The curves view's controls: metric groups, x mode, log scale and smoothing; text set through textContent only.
 
 import { ICurvesOptions, IMetricGroup, X_LABELS, X_MODES, XMode } from './series';
-
-/** Create an element with a class and, optionally, text (never HTML: metric names come from user code). */
-export function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
+import { element } from '../dom';
 
 /** What the toolbar reports: the groups ticked and the drawing options. */
 export interface IToolbarState {

@@ -6,7 +6,8 @@ import { CurvesChart } from './chart';
 import { ICurveRun, ICurvesMessage } from './message';
 import { buildChart, DEFAULT_OPTIONS, defaultGroups, ICurvesOptions, IMetricGroup, metricGroups } from './series';
 import { runStyles } from './style';
-import { CurvesToolbar, element } from './toolbar';
+import { element } from '../dom';
+import { CurvesToolbar } from './toolbar';
 
 /**
  * Class of the view's root element. It carries data-state ("empty", "ready", "error"), data-points

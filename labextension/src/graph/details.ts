@@ -3,6 +3,7 @@
 import { AttributeValue, IGraphMessage, IGraphNode, INodeArgument } from './message';
 import { formatCount, formatError, formatValue } from './labels';
 import { scopeKey } from './model';
+import { element } from '../dom';
 
 export const DETAILS_CLASS = 'nbunify-graph-details';
 
@@ -10,17 +11,6 @@ export interface IDetailsActions {
   /** Collapse this scope (a key of the model's scopes) back into its group. */
   collapse(key: string): void;
   close(): void;
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text; // never innerHTML: names come from model files
-  }
-  return node;
 }
 
 function section(title: string): HTMLElement {

@@ -2,6 +2,7 @@
 
 import { formatCount } from './labels';
 import { IGraphMessage } from './message';
+import { element } from '../dom';
 
 export type ToolbarAction = 'fit' | 'zoom-in' | 'zoom-out' | 'expand-all' | 'collapse-all' | 'export-svg' | 'export-png';
 export type Overlay = 'params' | 'parity';
@@ -21,15 +22,6 @@ export interface IToolbar {
   status: HTMLElement;
   /** Show a message's title and summary. */
   describe(message: IGraphMessage): void;
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }
 
 const BUTTONS: [ToolbarAction, string, string][] = [

@@ -7,6 +7,7 @@ import { OPEN_NETRON_COMMAND } from './command';
 import { formatSize } from './format';
 import { autoOpenKey, shouldAutoOpen } from './freshness';
 import { INetronMessage, NETRON_MIME_TYPE, parseNetronMessage } from './message';
+import { element } from '../dom';
 
 /** Class of the card (browser tests look for it). */
 export const CARD_CLASS = 'nbunify-netron-card';
@@ -19,16 +20,6 @@ export type CommandRunner = (id: string, args: { url: string; title: string }) =
 
 /** Messages that opened a tab by themselves in this page, shared by every card. */
 const AUTO_OPENED = new Set<string>();
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    // textContent, never innerHTML: titles and names come from files and kernels.
-    node.textContent = text;
-  }
-  return node;
-}
 
 /** A card describing one served model, with a button that opens it in netron. */
 export class NetronCard extends Widget implements IRenderMime.IRenderer {
