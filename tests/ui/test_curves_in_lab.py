@@ -17,9 +17,11 @@ TRAIN_CELLS = [
     "import nbunify as nu\n"
     "spec = nu.Sequential([nu.layers.Flatten(), nu.layers.Dense(32, activation='relu'), nu.layers.Dense(10)],\n"
     "                     input_shape=(1, 8, 8))\n"
-    "model = nu.build(spec, 'torch', seed=0)",
+    "model = nu.build(spec, 'torch', seed=0)\n"
+    "nu.show(model)",
     # batch_size=4: ~360 steps an epoch, so training lasts long enough for many live updates
-    "run = nu.fit(model, data='digits', epochs=10, batch_size=4, seed=0, checkpoint=None)",
+    "run = nu.fit(model, data='digits', epochs=10, batch_size=4, seed=0, checkpoint=None)\n"
+    "print('trained run', run.id)",
 ]
 
 # A synthetic message of 2 runs x 50,000 step points, displayed, then updated through its display id (the test
@@ -136,6 +138,8 @@ def test_live_curves_update_in_place_while_a_model_trains(page, lab_server):
     assert snap["points"] == points and snap["tagged"]
     _keep_screenshot(page, "curves-in-lab.png")
 
+    _check_graph_and_runs_sidebar(page)
+
     # the charts follow the output area's width
     assert abs(_plot_width(page) - _charts_width(page)) <= 2
     wide = _plot_width(page)
@@ -145,6 +149,28 @@ def test_live_curves_update_in_place_while_a_model_trains(page, lab_server):
     assert abs(_plot_width(page) - _charts_width(page)) <= 2
     assert page.evaluate(SNAPSHOT)["tagged"]
     assert page.page_errors == []
+
+
+def _check_graph_and_runs_sidebar(page):
+    """The notebook's graph (nu.show of the model it trains) and its run in the Runs sidebar."""
+    expected = page.evaluate("""() => {
+        const outputs = window.jupyterapp.shell.currentWidget.content.widgets[0].model.outputs;
+        for (let index = 0; index < outputs.length; index++) {
+            const data = outputs.get(index).data['application/vnd.nbunify.graph+json'];
+            if (data) { return data.nodes.length; }
+        }
+        return -1;
+    }""")
+    page.wait_for_selector(".nbunify-graph[data-state=ready]", timeout=60_000)
+    assert expected == 4  # Flatten, Gemm, Relu, Gemm from torch.onnx.export
+    assert page.locator(".nbunify-graph .nbunify-graph-node").count() == expected
+    printed = page.locator(".jp-OutputArea-output", has_text="trained run").first.text_content()
+    run_id = printed.split("trained run", 1)[1].split()[0]
+    page.evaluate("() => window.jupyterapp.shell.activateById('nbunify-runs-panel')")
+    row = page.wait_for_selector(f'#nbunify-runs-panel .nbunify-runs-row[data-run-id="{run_id}"]', timeout=30_000)
+    assert "torch" in row.text_content() and "finished" in row.text_content()
+    _keep_screenshot(page, "curves-graph-and-runs-in-lab.png")
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
 
 def _plot_width(page):
