@@ -206,7 +206,9 @@ def main() -> None:
     ours, full, theirs = median(first_views, "data-render-ms"), median(expanded, "data-render-ms"), statistics.median(netron_all)
     print(f"\nratio nbunify first view / netron: {ours / theirs:.3f}   (goal: <= 1 s and < 1)")
     print(f"ratio nbunify all nodes / netron:  {full / theirs:.3f}")
-    line(f"curves: {options.points:,} points drawn", [float(row["data-draw-ms"]) for row in curves])
+    drawn_points = sorted({int(row["data-points"]) for row in curves})
+    line(f"curves: {', '.join(f'{count:,}' for count in drawn_points)} points drawn",
+         [float(row["data-draw-ms"]) for row in curves])
     print("  (goal: <= 100 ms)")
     for draw_ms, updates in updated:
         print(f"curves: in-place update to {options.points - 1:,} points (update {updates}): {float(draw_ms):.0f} ms"
