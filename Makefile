@@ -27,7 +27,7 @@ PYTEST_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 YARN_INSTALL_FLAGS := $(if $(CI),--immutable,)
 
-EXTENSION_SOURCES := $(shell find labextension -type f 2>/dev/null) package.json tsconfig.json yarn.lock install.json
+EXTENSION_SOURCES := $(shell find labextension -type f 2>/dev/null) package.json tsconfig.json webpack.config.js yarn.lock install.json
 BUILT_EXTENSION := nbunify/labextension/package.json
 
 .PHONY: help setup lab test test-python test-js browser node lock clean
