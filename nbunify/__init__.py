@@ -30,7 +30,7 @@ _LAZY_ATTRIBUTES = {
     "convert": "nbunify.convert.hub:convert",
     "preflight": "nbunify.convert.hub:preflight",
     "parity": "nbunify.convert.parity:parity",
-    "show": "nbunify.show:show",
+    "show": "nbunify.graph_display:show",
 }
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES]

@@ -160,7 +160,7 @@ def test_golden_messages_for_the_lab_extension():
 
 
 def test_a_model_of_each_framework_goes_through_its_exporter():
-    from nbunify.show import graph_message
+    from nbunify.graph_display import graph_message
 
     spec = nu.Sequential([nu.layers.Conv2d(4, 3), nu.layers.Activation("relu"), nu.layers.Flatten(),
                           nu.layers.Dense(10)], input_shape=(1, 8, 8), name="small")
@@ -173,7 +173,7 @@ def test_a_model_of_each_framework_goes_through_its_exporter():
 
 
 def test_an_imported_model_shows_its_onnx_graph_coloured_by_a_real_parity_report():
-    from nbunify.show import graph_message
+    from nbunify.graph_display import graph_message
 
     spec = nu.Sequential([nu.layers.Dense(6, activation="relu"), nu.layers.Dense(3)], input_shape=(5,), name="mlp")
     source = nu.build(spec, "torch", seed=0)
@@ -187,7 +187,7 @@ def test_an_imported_model_shows_its_onnx_graph_coloured_by_a_real_parity_report
 
 
 def test_show_refuses_what_it_cannot_draw():
-    from nbunify.show import graph_message
+    from nbunify.graph_display import graph_message
 
     with pytest.raises(TypeError, match="nu.show draws a spec"):
         graph_message(42)

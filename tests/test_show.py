@@ -60,3 +60,13 @@ def test_unify_show_names_the_problem(ip):
     ip.user_ns["model"] = tiny_mlp()
     with pytest.raises(UsageError, match="no variable 'missing_report'"):
         ip.run_line_magic("unify", "show model --parity missing_report")
+
+
+def test_nu_show_stays_the_function_once_every_graph_module_is_imported():
+    import importlib
+
+    for name in ("nbunify.graph", "nbunify.graph_spec", "nbunify.graph_display", "nbunify.graph_picture"):
+        importlib.import_module(name)
+    from nbunify.graph_display import show
+
+    assert nu.show is show

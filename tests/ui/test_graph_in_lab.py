@@ -110,11 +110,9 @@ def _record(name, value):
 
 def _assert_layout_ran_in_a_worker(page, root):
     assert root.get_attribute("data-layout-engine") == "worker"
+    # ELK's worker, made from a Blob of elk-worker.min.js (chunk names differ between dev and production builds,
+    # so the proof is the worker itself; the main-thread fallback would say "main-thread" above)
     assert any(worker.url.startswith("blob:") for worker in page.workers)
-    # The main-thread fallback (elk.bundled.js) was never loaded.
-    loaded = page.evaluate("() => performance.getEntriesByType('resource').map(entry => entry.name)")
-    assert [name for name in loaded if "elk_bundled" in name] == []
-    assert [name for name in loaded if "elk-worker_min_js_raw" in name]
 
 
 def test_graphs_are_drawn_searched_collapsed_and_exported(page, lab_server):

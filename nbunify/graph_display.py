@@ -1,4 +1,4 @@
-"""nu.show: the graph of a spec, an ONNX model or any framework's model, displayed with static fallbacks."""
+"""nu.show and the graph display bundle (a module named show.py would shadow the lazy nu.show once imported)."""
 
 from __future__ import annotations
 
