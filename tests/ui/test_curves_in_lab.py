@@ -63,7 +63,18 @@ SNAPSHOT = """() => {
     const view = views[0];
     if (!view) return null;
     const running = [...document.querySelectorAll('.jp-InputArea-prompt')].some(p => p.textContent.includes('*'));
-    return {count: views.length, tagged: view.__nbunifyTag === 'first-seen', points: Number(view.dataset.points || 0),
+    // the newest step the kernel has sent (live updates thin each series to 400 points, so counts stop growing)
+    let lastStep = 0;
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    for (const cell of notebook.widgets) {
+        const outputs = cell.model.outputs;
+        for (let index = 0; outputs && index < outputs.length; index++) {
+            const data = outputs.get(index).data['application/vnd.nbunify.curves+json'];
+            const loss = data && data.runs.length ? data.runs[0].series['step/loss'] : null;
+            if (loss && loss.x.length) { lastStep = loss.x[loss.x.length - 1]; }
+        }
+    }
+    return {lastStep, count: views.length, tagged: view.__nbunifyTag === 'first-seen', points: Number(view.dataset.points || 0),
             updates: Number(view.dataset.updates || 0), drawMs: Number(view.dataset.drawMs || 0),
             renderMs: Number(view.dataset.renderMs || 0),
             state: view.dataset.state, done: view.dataset.done, charts: Number(view.dataset.charts || 0), running};
@@ -78,8 +89,8 @@ def _watch_live_updates(page):
     while snapshots[-1]["done"] != "true":
         page.wait_for_function(
             """previous => { const view = document.querySelector('.nbunify-curves');
-                return view && (Number(view.dataset.points) > previous || view.dataset.done === 'true'); }""",
-            arg=snapshots[-1]["points"], timeout=240_000, polling=100)
+                return view && (Number(view.dataset.updates) > previous || view.dataset.done === 'true'); }""",
+            arg=snapshots[-1]["updates"], timeout=240_000, polling=100)
         snapshots.append(page.evaluate(SNAPSHOT))
     return snapshots
 
@@ -95,16 +106,18 @@ def test_live_curves_update_in_place_while_a_model_trains(page, lab_server):
     write_notebook(lab_server.root / "curves.ipynb", TRAIN_CELLS)
     open_notebook_and_run_all(page, lab_server, "curves.ipynb")
     snapshots = _watch_live_updates(page)
-    live = [snap for snap in snapshots if snap["done"] == "false" and snap["points"] > 0]
+    live = [snap for snap in snapshots if snap["done"] == "false" and snap["updates"] > 0]
     final = snapshots[-1]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "curves-in-lab.json").write_text(json.dumps(snapshots, indent=1))
-    print("live draw ms:", [snap["drawMs"] for snap in snapshots], "points:", [snap["points"] for snap in snapshots])
+    print("live draw ms:", [snap["drawMs"] for snap in snapshots], "points:", [snap["points"] for snap in snapshots],
+          "last step:", [snap["lastStep"] for snap in snapshots])
 
-    # points arrived while training ran, in at least two observations that grew
+    # points arrived while training ran: at least two updates applied, each with newer steps than the last
     assert len(live) >= 2, snapshots
-    assert all(snap["running"] for snap in live), live
-    assert [snap["points"] for snap in live] == sorted({snap["points"] for snap in live})
+    assert all(snap["running"] and snap["points"] > 0 for snap in live), live
+    assert [snap["lastStep"] for snap in live] == sorted({snap["lastStep"] for snap in live}), live
+    assert live[-1]["lastStep"] < final["lastStep"]  # the final message came after them
     # one element throughout: updated in place, never re-created
     assert all(snap["count"] == 1 and snap["tagged"] for snap in snapshots), snapshots
     assert final["updates"] > 1 and final["state"] == "ready"
