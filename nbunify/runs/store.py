@@ -85,7 +85,7 @@ class RunStore:
             except (OSError, sqlite3.Error) as error:
                 raise OSError(f"cannot open the run store {self.path}: {error}. Choose another place with "
                               f"store='path/to/runs.sqlite' or the {STORE_ENV} environment variable.") from None
-            connection.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(connection, self.path)
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA foreign_keys=ON")
             version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -183,6 +183,21 @@ class RunStore:
     def latest_group(self) -> str | None:
         row = self.connect().execute("SELECT group_id FROM runs ORDER BY created DESC, rowid DESC LIMIT 1").fetchone()
         return row[0] if row else None
+
+
+def _switch_to_wal(connection: sqlite3.Connection, path: Path, patience: float = 30.0) -> None:
+    """WAL mode, waiting for other processes: SQLite answers "database is locked" at once, without its busy
+    timeout, when another connection holds the lock this switch needs (two notebooks opening a new store)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                connection.close()
+                raise OSError(f"cannot open the run store {path}: {error}") from None
+            time.sleep(0.05)
 
 
 def _insert_points(connection: sqlite3.Connection, run_id: str, points: Iterable[tuple]) -> None:
