@@ -1,34 +1,9 @@
 // Validation of a curves message: every problem named at once; a newer version refused (pure: no DOM).
 
+import { checkEnvelope, isRecord, ParseResult, Problems } from '../validate';
 import { CURVES_MESSAGE_VERSION, ICurveRun, ICurvesMessage } from './message';
 
-export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
-
-/** More problems than this are counted, not listed: a broken message may hold thousands. */
-const MAX_LISTED = 12;
-
 const ARRAYS = ['x', 'step', 'epoch', 'seconds'] as const;
-
-class Problems {
-  readonly listed: string[] = [];
-  count = 0;
-
-  add(problem: string): void {
-    this.count += 1;
-    if (this.listed.length < MAX_LISTED) {
-      this.listed.push(problem);
-    }
-  }
-
-  describe(): string {
-    const more = this.count - this.listed.length;
-    return this.listed.join('; ') + (more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'}` : '');
-  }
-}
-
-function isRecord(data: unknown): data is Record<string, unknown> {
-  return typeof data === 'object' && data !== null && !Array.isArray(data);
-}
 
 /** Name the first non-finite entry of a number array, and how many there are. */
 function checkNumbers(values: unknown[], where: string, nullable: boolean, problems: Problems): void {
@@ -107,27 +82,13 @@ function checkRun(data: unknown, index: number, problems: Problems): void {
   }
 }
 
-/**
- * Validate a curves message; every problem is named at once, in words a user can act on.
- *
- * A message of a newer version is refused as a whole: its fields may mean something else.
- */
-export function parseCurvesMessage(data: unknown): ParseResult<ICurvesMessage> {
-  if (!isRecord(data)) {
-    return { ok: false, error: 'Invalid curves message: expected a JSON object.' };
+/** Validate a curves message; every problem is named at once, in words a user can act on. */
+export function parseCurvesMessage(message: unknown): ParseResult<ICurvesMessage> {
+  const envelope = checkEnvelope(message, 'curves message', CURVES_MESSAGE_VERSION);
+  if (!envelope.ok) {
+    return envelope;
   }
-  const version = data.version;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    return { ok: false, error: 'Invalid curves message: "version" must be a positive integer.' };
-  }
-  if (version > CURVES_MESSAGE_VERSION) {
-    return {
-      ok: false,
-      error:
-        `This curves message has version ${version}, newer than this nbunify JupyterLab ` +
-        `extension understands (${CURVES_MESSAGE_VERSION}). Upgrade the nbunify package and reload the page.`
-    };
-  }
+  const data = envelope.data;
   const problems = new Problems();
   if (typeof data.title !== 'string') {
     problems.add('"title" must be a string');
@@ -148,8 +109,5 @@ export function parseCurvesMessage(data: unknown): ParseResult<ICurvesMessage> {
       problems.add(`run ids must be unique: ${[...new Set(repeated)].map(id => JSON.stringify(id)).join(', ')} repeat`);
     }
   }
-  if (problems.count > 0) {
-    return { ok: false, error: `Invalid curves message: ${problems.describe()}.` };
-  }
-  return { ok: true, message: data as unknown as ICurvesMessage };
+  return problems.result('curves message', () => data as unknown as ICurvesMessage);
 }

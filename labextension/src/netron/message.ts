@@ -1,5 +1,7 @@
 // The netron display message sent by the kernel, and its validation (pure: no JupyterLab imports).
 
+import { checkEnvelope, isRecord, ParseResult, Problems } from '../validate';
+
 /** MIME type of the kernel -> Lab message "open this served model in netron". */
 export const NETRON_MIME_TYPE = 'application/vnd.nbunify.netron+json';
 
@@ -29,8 +31,6 @@ export interface INetronMessage extends IModelInfo {
   open: boolean;
 }
 
-export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
-
 // Published names are made of these characters only (nbunify.model_files.publish); anything
 // else in a url could leave the models route or the Jupyter origin.
 const MODEL_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
@@ -47,17 +47,11 @@ export function isModelUrl(url: string): boolean {
   return match !== null && isModelName(match[1]);
 }
 
-type Problems = string[];
-
-function isRecord(data: unknown): data is Record<string, unknown> {
-  return typeof data === 'object' && data !== null && !Array.isArray(data);
-}
-
 function checkString(data: Record<string, unknown>, key: string, problems: Problems): void {
   if (!(key in data)) {
-    problems.push(`missing "${key}"`);
+    problems.add(`missing "${key}"`);
   } else if (typeof data[key] !== 'string' || data[key] === '') {
-    problems.push(`"${key}" must be a non-empty string`);
+    problems.add(`"${key}" must be a non-empty string`);
   }
 }
 
@@ -66,26 +60,19 @@ function checkModelFields(data: Record<string, unknown>, problems: Problems): vo
   checkString(data, 'title', problems);
   checkString(data, 'url', problems);
   if (typeof data.name === 'string' && data.name !== '' && !isModelName(data.name)) {
-    problems.push(`"name" must use only letters, digits, ".", "_" and "-"`);
+    problems.add(`"name" must use only letters, digits, ".", "_" and "-"`);
   }
   if (typeof data.url === 'string' && data.url !== '' && !isModelUrl(data.url)) {
-    problems.push(`"url" must be "nbunify/models/<name>", relative to the Jupyter base URL`);
+    problems.add(`"url" must be "nbunify/models/<name>", relative to the Jupyter base URL`);
   }
   if (!('size' in data)) {
-    problems.push('missing "size"');
+    problems.add('missing "size"');
   } else if (typeof data.size !== 'number' || !Number.isFinite(data.size) || data.size < 0) {
-    problems.push('"size" must be a non-negative number of bytes');
+    problems.add('"size" must be a non-negative number of bytes');
   }
   if ('file' in data && typeof data.file !== 'string') {
-    problems.push('"file" must be a string');
+    problems.add('"file" must be a string');
   }
-}
-
-function result<T>(what: string, data: Record<string, unknown>, problems: Problems): ParseResult<T> {
-  if (problems.length > 0) {
-    return { ok: false, error: `Invalid ${what}: ${problems.join('; ')}.` };
-  }
-  return { ok: true, message: data as unknown as T };
 }
 
 /** Validate the server's description of a published model. */
@@ -93,43 +80,29 @@ export function parseModelInfo(data: unknown): ParseResult<IModelInfo> {
   if (!isRecord(data)) {
     return { ok: false, error: 'Invalid model description: expected a JSON object.' };
   }
-  const problems: Problems = [];
+  const problems = new Problems();
   checkModelFields(data, problems);
-  return result<IModelInfo>('model description', data, problems);
+  return problems.result('model description', () => data as unknown as IModelInfo);
 }
 
-/**
- * Validate a netron message; every problem is named at once, in words a user can act on.
- *
- * A message of a newer version is refused as a whole: its fields may mean something else.
- */
-export function parseNetronMessage(data: unknown): ParseResult<INetronMessage> {
-  if (!isRecord(data)) {
-    return { ok: false, error: 'Invalid netron message: expected a JSON object.' };
+/** Validate a netron message; every problem is named at once, in words a user can act on. */
+export function parseNetronMessage(message: unknown): ParseResult<INetronMessage> {
+  const envelope = checkEnvelope(message, 'netron message', MESSAGE_VERSION);
+  if (!envelope.ok) {
+    return envelope;
   }
-  const version = data.version;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    return { ok: false, error: 'Invalid netron message: "version" must be a positive integer.' };
-  }
-  if (version > MESSAGE_VERSION) {
-    return {
-      ok: false,
-      error:
-        `This netron message has version ${version}, newer than this nbunify JupyterLab ` +
-        `extension understands (${MESSAGE_VERSION}). Upgrade the nbunify package and reload the page.`
-    };
-  }
-  const problems: Problems = [];
+  const data = envelope.data;
+  const problems = new Problems();
   checkModelFields(data, problems);
   if (!('created' in data)) {
-    problems.push('missing "created"');
+    problems.add('missing "created"');
   } else if (typeof data.created !== 'number' || !Number.isFinite(data.created)) {
-    problems.push('"created" must be a time in milliseconds since the epoch');
+    problems.add('"created" must be a time in milliseconds since the epoch');
   }
   if (!('open' in data)) {
-    problems.push('missing "open"');
+    problems.add('missing "open"');
   } else if (typeof data.open !== 'boolean') {
-    problems.push('"open" must be true or false');
+    problems.add('"open" must be true or false');
   }
-  return result<INetronMessage>('netron message', data, problems);
+  return problems.result('netron message', () => data as unknown as INetronMessage);
 }
