@@ -8,7 +8,8 @@ import { Widget } from '@lumino/widgets';
 import { ICurvesMessage } from '../curves/message';
 import { CurvesView } from '../curves/view';
 import { curvesLabel, curvesWidgetId, IRunSummary } from './format';
-import { POLL_INTERVAL, runsIcon } from './panel';
+import { runsIcon } from './panel';
+import { Poller } from './poller';
 
 export interface IRunsCurvesOptions {
   /** The folder of the run store, relative to the server root. */
@@ -23,6 +24,7 @@ export class RunsCurvesWidget extends MainAreaWidget<CurvesView> {
   constructor(options: IRunsCurvesOptions) {
     super({ content: new CurvesView() });
     this._options = options;
+    this._poller = new Poller(() => void this.refresh(), options.interval);
     this._ids = options.runs.map(run => run.id);
     this.id = curvesWidgetId(options.path, this._ids);
     this.addClass('nbunify-runs-curves');
@@ -50,33 +52,32 @@ export class RunsCurvesWidget extends MainAreaWidget<CurvesView> {
 
   /** Read the curves again (when visible), then keep polling while a run is running. */
   async refresh(): Promise<void> {
-    this._stopPolling();
+    const generation = this._poller.begin();
     if (this.isDisposed || !this.isVisible) {
       return;
     }
-    const generation = ++this._generation;
     try {
       const message = await this._options.fetchCurves(this._options.path, this._ids);
-      if (generation !== this._generation || this.isDisposed) {
+      if (!this._poller.isCurrent(generation) || this.isDisposed) {
         return;
       }
       this.content.setMessage(message);
       this._running = !message.done;
       this._setStatus(this._running ? 'live: updates every 2 s while a run is running' : 'all runs ended', false);
     } catch (error) {
-      if (generation !== this._generation || this.isDisposed) {
+      if (!this._poller.isCurrent(generation) || this.isDisposed) {
         return;
       }
       this._running = false; // runs deleted, or the server is gone: polling would only repeat the error
       this._setStatus(error instanceof Error ? error.message : String(error), true);
     }
     if (this._running && this.isVisible) {
-      this._timer = window.setTimeout(() => void this.refresh(), this._options.interval ?? POLL_INTERVAL);
+      this._poller.schedule();
     }
   }
 
   dispose(): void {
-    this._stopPolling();
+    this._poller.stop();
     super.dispose();
   }
 
@@ -87,7 +88,7 @@ export class RunsCurvesWidget extends MainAreaWidget<CurvesView> {
 
   protected onAfterHide(message: Message): void {
     super.onAfterHide(message);
-    this._stopPolling();
+    this._poller.stop();
   }
 
   private _setStatus(text: string, isError: boolean): void {
@@ -95,17 +96,9 @@ export class RunsCurvesWidget extends MainAreaWidget<CurvesView> {
     this._status.toggleClass('nbunify-runs-error', isError);
   }
 
-  private _stopPolling(): void {
-    if (this._timer !== undefined) {
-      window.clearTimeout(this._timer);
-      this._timer = undefined;
-    }
-  }
-
+  private readonly _poller: Poller;
   private _options: IRunsCurvesOptions;
   private _ids: string[];
   private _running = true;
-  private _generation = 0;
-  private _timer: number | undefined = undefined;
   private _status = new Widget();
 }

@@ -5,6 +5,7 @@ import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { anyRunning, folderLabel, IRunList, IRunSummary, runRow } from './format';
+import { Poller } from './poller';
 
 /** The sidebar's icon: three rising curves. */
 export const runsIcon = new LabIcon({
@@ -18,8 +19,6 @@ export const runsIcon = new LabIcon({
 });
 
 export const RUNS_PANEL_ID = 'nbunify-runs-panel';
-/** Milliseconds between two refreshes while a run is running. */
-export const POLL_INTERVAL = 2000;
 
 export interface IRunsPanelOptions {
   /** Read the runs of a folder (relative to the server root). */
@@ -36,6 +35,7 @@ export class RunsPanel extends Widget {
   constructor(options: IRunsPanelOptions) {
     super();
     this._options = options;
+    this._poller = new Poller(() => void this.refresh(), options.interval);
     this.id = RUNS_PANEL_ID;
     this.addClass('nbunify-runs');
     this.title.icon = runsIcon;
@@ -86,15 +86,14 @@ export class RunsPanel extends Widget {
 
   /** Read the folder's runs again (when visible), then keep polling while one is running. */
   async refresh(): Promise<void> {
-    this._stopPolling();
+    const generation = this._poller.begin();
     if (this.isDisposed || !this.isVisible) {
       return;
     }
-    const generation = ++this._generation;
     const path = this._path;
     try {
       const list = await this._options.fetchRuns(path);
-      if (generation !== this._generation || this.isDisposed) {
+      if (!this._poller.isCurrent(generation) || this.isDisposed) {
         return; // a newer refresh (or another folder) took over
       }
       this._runs = list.runs;
@@ -107,7 +106,7 @@ export class RunsPanel extends Widget {
         }
       }
     } catch (error) {
-      if (generation !== this._generation || this.isDisposed) {
+      if (!this._poller.isCurrent(generation) || this.isDisposed) {
         return;
       }
       this._error = error instanceof Error ? error.message : String(error);
@@ -118,7 +117,7 @@ export class RunsPanel extends Widget {
   }
 
   dispose(): void {
-    this._stopPolling();
+    this._poller.stop();
     super.dispose();
   }
 
@@ -136,7 +135,7 @@ export class RunsPanel extends Widget {
 
   protected onAfterHide(message: Message): void {
     super.onAfterHide(message);
-    this._stopPolling();
+    this._poller.stop();
   }
 
   private _schedule(): void {
@@ -144,14 +143,7 @@ export class RunsPanel extends Widget {
       return;
     }
     if (anyRunning(this._runs) || (this._options.othersRunning?.() ?? false)) {
-      this._timer = window.setTimeout(() => void this.refresh(), this._options.interval ?? POLL_INTERVAL);
-    }
-  }
-
-  private _stopPolling(): void {
-    if (this._timer !== undefined) {
-      window.clearTimeout(this._timer);
-      this._timer = undefined;
+      this._poller.schedule();
     }
   }
 
@@ -226,6 +218,7 @@ export class RunsPanel extends Widget {
     return element;
   }
 
+  private readonly _poller: Poller;
   private _options: IRunsPanelOptions;
   private _path = '';
   private _runs: IRunSummary[] = [];
@@ -233,8 +226,6 @@ export class RunsPanel extends Widget {
   private _selected = new Set<string>();
   private _error = '';
   private _loaded = false;
-  private _generation = 0;
-  private _timer: number | undefined = undefined;
   private _folder: HTMLElement;
   private _notice: HTMLElement;
   private _list: HTMLElement;
