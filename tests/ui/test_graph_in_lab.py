@@ -73,11 +73,13 @@ def _display_cell(file_name: str) -> str:
             f"display({{{MIME!r}: json.load(open({file_name!r})), 'text/plain': 'graph'}}, raw=True)")
 
 
-def _live_cell(first: str, then: str) -> str:
-    """Display one message, then replace it through its display id (the renderer must update in place)."""
-    return ("import json, time\nfrom IPython.display import display, update_display\n"
+def _live_cell(first: str, then: str, go: str) -> str:
+    """Display one message, then, once the test has created the file `go`, replace it through its display id
+    (the renderer must update in place)."""
+    return ("import json, os, time\nfrom IPython.display import display, update_display\n"
             f"display({{{MIME!r}: json.load(open({first!r})), 'text/plain': 'graph'}}, raw=True, display_id='live')\n"
-            "time.sleep(6)\n"
+            f"deadline = time.monotonic() + 120\nwhile not os.path.exists({go!r}) and time.monotonic() < deadline:\n"
+            "    time.sleep(0.1)\n"
             f"update_display({{{MIME!r}: json.load(open({then!r})), 'text/plain': 'graph'}}, raw=True, display_id='live')")
 
 
@@ -123,13 +125,14 @@ def test_graphs_are_drawn_searched_collapsed_and_exported(page, lab_server):
     (lab_server.root / "graph-parity.json").write_text(json.dumps(parity))
     (lab_server.root / "graph-tiny.json").write_text((GOLDEN / "graph-tiny.json").read_text())
     write_notebook(lab_server.root / "graph.ipynb", [_display_cell("graph-small.json"), _display_cell("graph-parity.json"),
-                                                      _live_cell("graph-tiny.json", "graph-small.json")])
+                                                      _live_cell("graph-tiny.json", "graph-small.json", "graph-go")])
     open_notebook_and_run_all(page, lab_server, "graph.ipynb")
 
     # The third output shows the tiny graph, then the kernel replaces it: the same element redraws the new one.
     _wait_counts(page, 2, 4, 0)
     live = page.locator(".nbunify-graph").nth(2).element_handle()
     live.evaluate("element => { element.__first = true; }")
+    (lab_server.root / "graph-go").touch()  # now the kernel sends the update
     _wait_counts(page, 2, 30, 0)
     assert live.evaluate("element => element.isConnected && element.__first === true")
     _wait_ready(page, 3)
@@ -195,6 +198,8 @@ def test_graphs_are_drawn_searched_collapsed_and_exported(page, lab_server):
     _wait_counts(page, 0, 9, 3)
     first.locator('button[data-action="expand-all"]').click()
     _wait_counts(page, 0, 30, 0)
+    # A small graph opens expanded: its first view is "Expand all", so there is no "First view" button.
+    assert first.locator('button[data-action="first-view"]').is_hidden()
     # "Collapse all": stem, blocks and head become boxes; the top-level node stays.
     first.locator('button[data-action="collapse-all"]').click()
     _wait_counts(page, 0, 1, 3)
@@ -292,6 +297,9 @@ def test_a_1701_node_densenet_starts_collapsed_and_expands(page, lab_server):
     _record("densenet 1701, expand all", timings)
     assert root.get_attribute("data-layout-engine") == "worker"
     page.screenshot(path=str(ARTIFACTS / "graph-densenet-expanded-in-lab.png"))
+    # "First view" goes back to the dense layers collapsed, as the graph opened
+    root.locator('button[data-action="first-view"]').click()
+    _wait_counts(page, 0, nodes, groups, timeout=60_000)
     assert page.page_errors == []
 
 

@@ -4,7 +4,15 @@ import { formatCount } from './labels';
 import { IGraphMessage } from './message';
 import { element } from '../dom';
 
-export type ToolbarAction = 'fit' | 'zoom-in' | 'zoom-out' | 'expand-all' | 'collapse-all' | 'export-svg' | 'export-png';
+export type ToolbarAction =
+  | 'fit'
+  | 'zoom-in'
+  | 'zoom-out'
+  | 'first-view'
+  | 'expand-all'
+  | 'collapse-all'
+  | 'export-svg'
+  | 'export-png';
 export type Overlay = 'params' | 'parity';
 
 export interface IToolbarHandlers {
@@ -20,6 +28,7 @@ export interface IToolbar {
   overlays: Record<Overlay, HTMLInputElement>;
   /** Short messages: search results, layout engine, what is collapsed. */
   status: HTMLElement;
+  buttons: Record<ToolbarAction, HTMLButtonElement>;
   /** Show a message's title and summary. */
   describe(message: IGraphMessage): void;
 }
@@ -28,6 +37,7 @@ const BUTTONS: [ToolbarAction, string, string][] = [
   ['fit', 'Fit', 'Show the whole graph'],
   ['zoom-in', '+', 'Zoom in (or Ctrl+wheel)'],
   ['zoom-out', '−', 'Zoom out (or Ctrl+wheel)'],
+  ['first-view', 'First view', 'Back to the modules collapsed as the graph opened'],
   ['expand-all', 'Expand all', 'Lay the whole graph out, every module expanded'],
   ['collapse-all', 'Collapse all', 'Collapse every module into one box (click a box to open it)'],
   ['export-svg', 'SVG', 'Download the graph as SVG'],
@@ -63,12 +73,14 @@ export function createToolbar(handlers: IToolbarHandlers): IToolbar {
     event.stopPropagation(); // keys typed here are not notebook shortcuts
   });
   bar.appendChild(search);
+  const buttons = {} as Record<ToolbarAction, HTMLButtonElement>;
   for (const [action, label, tip] of BUTTONS) {
     const button = element('button', `jp-mod-styled nbunify-graph-button nbunify-graph-${action}`, label);
     button.type = 'button';
     button.title = tip;
     button.dataset.action = action;
     button.addEventListener('click', () => handlers.action(action));
+    buttons[action] = button;
     bar.appendChild(button);
   }
   const overlays = {} as Record<Overlay, HTMLInputElement>;
@@ -94,6 +106,7 @@ export function createToolbar(handlers: IToolbarHandlers): IToolbar {
     search,
     overlays,
     status,
+    buttons,
     describe(message: IGraphMessage) {
       title.textContent = message.title;
       summary.textContent = summaryText(message);

@@ -32,6 +32,8 @@ export class GraphView extends Widget implements IRenderMime.IRenderer {
   private readonly _resize: ResizeObserver;
   private _model: IGraphModel | null = null;
   private _expanded = new Set<string>();
+  /** The scopes expanded when the message was first drawn. */
+  private _firstView: ReadonlySet<string> = new Set<string>();
   private _graph: IVisibleGraph | null = null;
   private _positions: ILayout | null = null;
   private _drawing: IDrawing | null = null;
@@ -94,8 +96,9 @@ export class GraphView extends Widget implements IRenderMime.IRenderer {
     this._model = buildModel(message);
     const start = defaultExpanded(this._model);
     this._details.hidden = true;
+    this._firstView = start.expanded;
     if (!same) {
-      this._expanded = start.expanded;
+      this._expanded = new Set(start.expanded);
       this._selected = null;
       this._matches = [];
       this._toolbar.search.value = '';
@@ -107,6 +110,7 @@ export class GraphView extends Widget implements IRenderMime.IRenderer {
     parity.checked = message.parity !== null;
     this._setOverlay('parity', parity.checked);
     const collapsed = start.depth < this._model.maxDepth;
+    this._toolbar.buttons['first-view'].hidden = !collapsed; // else the first view is "Expand all"
     this._notes = collapsed ? [`${message.nodes.length} nodes: modules below depth ${start.depth} collapsed; click one to open it`] : [];
   }
 
@@ -278,6 +282,9 @@ export class GraphView extends Widget implements IRenderMime.IRenderer {
         return this._panZoom.zoomBy(1.25);
       case 'zoom-out':
         return this._panZoom.zoomBy(0.8);
+      case 'first-view':
+        this._expanded = new Set(this._firstView);
+        return void this._relayout(performance.now(), { fit: true });
       case 'expand-all':
         this._expanded = expandAll(model);
         return void this._relayout(performance.now(), { fit: true });
