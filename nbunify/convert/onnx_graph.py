@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,8 @@ _NOT_FOLDED = ("RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUnifo
                "Dropout")
 #: Folded results larger than this many elements (1 GiB of float32) stay in the graph, computed at run time.
 FOLD_LIMIT = 1 << 28
+#: Ops that only re-lay out or convert their first input: folded from a weight, the result is that weight.
+_RELAYOUT = ("Transpose", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Cast")
 
 
 @dataclass
@@ -49,7 +52,9 @@ class OnnxGraph:
     ``static`` holds every value known at import time: initializers, Constant outputs and the outputs of nodes
     whose inputs are all static (folded with onnx.reference). ``nodes`` are the remaining nodes in order.
     ``initializer_names`` says which static values came from the model's initializers (weights: an importer
-    makes float ones trainable parameters).
+    makes float ones trainable parameters). ``weight_names`` adds the folded copies of weights that are only
+    re-laid out or cast (a Transpose or Cast of an initializer nothing else reads): importers that do not
+    compute such a copy from its initializer at run time make the copy itself the trainable weight.
     """
 
     def __init__(self, proto: Any, fold: bool = True) -> None:
@@ -71,15 +76,20 @@ class OnnxGraph:
             self._infos.update({info.name: info for info in (*inferred.graph.value_info, *inferred.graph.output)})
         except Exception:  # noqa: BLE001 - shape inference is a help, not a requirement
             pass
+        self.weight_names = set(self.initializer_names)
+        readers = Counter(name for proto_node in graph.node for name in proto_node.input if name)
+        readers.update(info.name for info in graph.output)
         self.nodes: list[Node] = []
         for proto_node in graph.node:
             node = node_view(proto_node, self.opsets)
             if fold and self._foldable(node):
                 try:
                     self._fold(node)
-                    continue
                 except Exception:  # noqa: BLE001 - a node the reference cannot fold is converted instead
                     pass
+                else:
+                    self._note_weight(node, readers)
+                    continue
             self.nodes.append(node)
 
     # -- queries -----------------------------------------------------------------------------
@@ -118,6 +128,16 @@ class OnnxGraph:
             return True
         present = [name for name in node.inputs if name]
         return bool(present) and all(name in self.static for name in present) and not _has_subgraph(node.proto)
+
+    def _note_weight(self, node: Node, readers: Counter) -> None:
+        """A folded node that re-lays out or casts a float weight read by it alone makes a weight in its own right."""
+        source = node.input(0)
+        if (node.op_type not in _RELAYOUT or source not in self.weight_names or readers[source] != 1
+                or self.static[source].dtype.kind != "f"):
+            return
+        for name in node.outputs:
+            if name and self.static[name].dtype.kind == "f" and self.static[name].size == self.static[source].size:
+                self.weight_names.add(name)
 
     def _fold(self, node: Node) -> None:
         from onnx.reference import ReferenceEvaluator

@@ -152,7 +152,7 @@ class Context:
             self.values[name] = keras.ops.transpose(tensor, channels_first_permutation(len(tensor.shape)))
             return self.values[name]
         value = self.graph.value(name)
-        if trainable and name in self.graph.initializer_names and value.dtype.kind == "f" and value.size > 1:
+        if trainable and name in self.graph.weight_names and value.dtype.kind == "f" and value.size > 1:
             return self.weight(name)
         return value
 

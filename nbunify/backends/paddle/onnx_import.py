@@ -63,7 +63,7 @@ class Context:
         It is a trainable parameter when every source is a float weight the model trains (a re-laid-out weight:
         training updates it, not the source), a buffer otherwise."""
         trainable = (value.dtype.kind == "f" and bool(sources) and all(
-            source in self.graph.initializer_names and source not in self.frozen_names for source in sources))
+            source in self.graph.weight_names and source not in self.frozen_names for source in sources))
         key = f"#prepared:{self._label}:{name}"
         self.prepared[key] = (np.asarray(value, order="C"), trainable, f"{self._label}_{name}")
         self._extra.append(key)
@@ -143,7 +143,7 @@ class OnnxLayer(paddle.nn.Layer):
         self._steps = planner.with_copies(planned)
         self._statics.extend(planner.statics.items())
         needed.update(self.output_names)
-        statics = [(name, graph.static[name], name in graph.initializer_names and name not in context.frozen_names,
+        statics = [(name, graph.static[name], name in graph.weight_names and name not in context.frozen_names,
                     name) for name in sorted(name for name in needed if graph.is_static(name))]
         prepared = [(key, value, trainable, label) for key, (value, trainable, label) in context.prepared.items()]
         self._materialize(statics + prepared)

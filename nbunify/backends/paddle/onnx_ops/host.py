@@ -210,7 +210,7 @@ class HostPlanner:
             build = PRODUCERS[node.op_type]
         else:
             runtime = [name for name in present if not graph.is_static(name)]
-            trainable = [name for name in present if name in graph.initializer_names
+            trainable = [name for name in present if name in graph.weight_names
                          and graph.static[name].dtype.kind == "f"]
             if (node.op_type not in TWINS or not runtime or trainable
                     or not all(name in self.values for name in runtime)):
