@@ -575,6 +575,7 @@ def test_intermediates_survive_a_deep_copy_and_follow_its_weights():
     import copy
 
     from nbunify.backends.torch.onnx_import import intermediates
+    from nbunify.graph_display import graph_message
 
     native = from_onnx(small_classifier(), "torch")
     duplicate = copy.deepcopy(native)  # as training loops and nu.quantize copy models
@@ -583,3 +584,9 @@ def test_intermediates_survive_a_deep_copy_and_follow_its_weights():
     x = floats(2, 2, 5, 5)
     original, copied = intermediates(native, [x], ["c"])["c"], intermediates(duplicate, [x], ["c"])["c"]
     np.testing.assert_allclose(copied - original, np.ones_like(original), atol=1e-5)
+    # the copy is still a model nu.from_onnx made: its graph goes with it (nu.predict, nu.fit, nu.show, nu.parity)
+    assert duplicate._nbunify_onnx is not native._nbunify_onnx
+    assert duplicate._nbunify_onnx == native._nbunify_onnx
+    message, copied_message = graph_message(native), graph_message(duplicate)
+    assert copied_message["framework"] == "torch (imported)"
+    assert [node["name"] for node in copied_message["nodes"]] == [node["name"] for node in message["nodes"]]

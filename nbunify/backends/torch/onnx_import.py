@@ -312,7 +312,7 @@ def import_graph(graph: OnnxGraph) -> fx.GraphModule:
     # a GraphModule built again takes only the attributes its graph still uses.
     if module.graph.eliminate_dead_code():
         module = fx.GraphModule(module, module.graph, class_name="OnnxModel")
-    preserved = {"_nbunify_onnx_outputs": [value.name for value in graph.outputs],
+    preserved = {"_nbunify_onnx": graph.proto, "_nbunify_onnx_outputs": [value.name for value in graph.outputs],
                  "_nbunify_values": held_values(builder, module, items)}
     for name, value in preserved.items():
         setattr(module, name, value)
