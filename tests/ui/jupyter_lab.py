@@ -48,6 +48,10 @@ class LabServer:
 def running_lab(root: Path, state: Path) -> Iterator[LabServer]:
     """JupyterLab serving ``root``, its settings, kernels' IPython dir and log (``lab.log``) under ``state``."""
     port, token = _free_port(), secrets.token_hex(16)
+    # no "official Jupyter news?" toast over the notebook (and no request for news)
+    notification = state / "user-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
     env = {
         **os.environ,
         "NBUNIFY_MODELS_DIR": str(state / "models"),
@@ -58,7 +62,8 @@ def running_lab(root: Path, state: Path) -> Iterator[LabServer]:
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.token={token}", f"--ServerApp.base_url={BASE_URL}", f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={state / 'workspaces'}", "--LabApp.expose_app_in_browser=True", "--allow-root",
+        f"--LabApp.workspaces_dir={state / 'workspaces'}", f"--LabApp.user_settings_dir={state / 'user-settings'}",
+        "--LabApp.expose_app_in_browser=True", "--allow-root",
     ]
     with open(state / "lab.log", "w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -184,7 +184,7 @@ def _check_graph_and_runs_sidebar(page):
     page.evaluate("() => window.jupyterapp.shell.activateById('nbunify-runs-panel')")
     row = page.wait_for_selector(f'#nbunify-runs-panel .nbunify-runs-row[data-run-id="{run_id}"]', timeout=30_000)
     assert "torch" in row.text_content() and "finished" in row.text_content()
-    _keep_screenshot(page, "curves-graph-and-runs-in-lab.png")
+    page.screenshot(path=str(ARTIFACTS / "curves-graph-and-runs-in-lab.png"))  # the whole page: sidebar and notebook
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
 
 
@@ -209,8 +209,6 @@ def _charts_width(page):
 
 
 def _keep_screenshot(page, name):
-    # JupyterLab's "news" toast may cover the output; it is not part of what is tested
-    page.evaluate("() => document.querySelectorAll('.Toastify').forEach(toast => toast.remove())")
     page.locator(CURVES).scroll_into_view_if_needed()
     page.locator(CURVES).screenshot(path=str(ARTIFACTS / name))
 
