@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from nbunify.backends.keras.copying import keep_on_deepcopy
 from nbunify.backends.keras.plan import Make, plan
 from nbunify.backends.keras.weights import set_weights
 from nbunify.frameworks import load
@@ -45,6 +46,7 @@ def build(spec: Sequential, weights: dict[str, np.ndarray]) -> Any:
     model = keras.Model(inputs, tensors[program.output.variable], name=spec.name)
     model._nbunify_spec = spec
     model._nbunify_layout = program.layout
+    keep_on_deepcopy(model)
     set_weights(model, weights)
     return model
 

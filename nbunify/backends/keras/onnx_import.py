@@ -8,6 +8,7 @@ import numpy as np
 
 from nbunify.convert.onnx_graph import OnnxGraph
 from nbunify.convert.registry import Registry
+from nbunify.backends.keras.copying import keep_on_deepcopy
 from nbunify.backends.keras.traced import infer
 from nbunify.frameworks import load
 
@@ -248,6 +249,7 @@ def import_graph(graph: OnnxGraph) -> Any:
                         name="onnx_import")
     model._nbunify_onnx_outputs = [value.name for value in graph.outputs]
     model._nbunify_onnx_values = OnnxValues(context, inputs)
+    keep_on_deepcopy(model)
     return model
 
 
@@ -269,6 +271,21 @@ class OnnxValues:
         self.channels_last = {name for name, (_, last) in held.items() if last}
         self.dtypes = {name: context.graph.dtype(name) for name in held}
         self.probe: tuple[tuple[str, ...], list[Any], Any] | None = None  # the last (names, tensors, model) built
+
+    def on(self, clone: Any) -> OnnxValues:
+        """The same record for ``clone``, a copy of the model it was made on: keras's copy (saved and loaded) keeps
+        the operations' names, so each tensor is the output of the operation of its name at the same place."""
+        operations = {operation.name: operation for operation in clone._operations}
+
+        def moved(tensor: Any) -> Any:
+            operation, node_index, tensor_index = tensor._keras_history
+            return operations[operation.name]._inbound_nodes[node_index].output_tensors[tensor_index]
+
+        record = OnnxValues.__new__(OnnxValues)
+        record.inputs = [moved(tensor) for tensor in self.inputs]
+        record.tensors = {name: moved(tensor) for name, tensor in self.tensors.items()}
+        record.channels_last, record.dtypes, record.probe = set(self.channels_last), dict(self.dtypes), None
+        return record
 
     def model(self, names: tuple[str, ...]) -> tuple[list[Any], Any]:
         """The distinct tensors of ``names`` and a keras model (sharing the imported one's layers) computing them."""
