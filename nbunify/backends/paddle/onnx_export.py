@@ -6,8 +6,6 @@ import contextlib
 import io
 import os
 import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -56,28 +54,19 @@ def export(model: Any, path: str | Path, opset: int | None = None, dynamic_batch
         _convert_saved_program(prefix, Path(path), opset or DEFAULT_OPSET)
 
 
-#: paddle2onnx's C++ half parses protobuf with whichever libprotobuf symbols came first in the process: after
-#: ``import tensorflow`` those are TensorFlow's, and the export dies with a segmentation fault. So the conversion
-#: of the saved static program runs in a child process that loads paddle2onnx without TensorFlow.
-_CONVERTER = """
-import sys
-import paddle2onnx
-model, params, target, opset = sys.argv[1:5]
-paddle2onnx.export(model, params, target, int(opset), auto_upgrade_opset=False)
-"""
-
-
 def _convert_saved_program(prefix: str, target: Path, opset: int) -> None:
-    """paddle2onnx, in a child process, from the program ``paddle.jit.save`` wrote at ``prefix`` to ``target``."""
+    """paddle2onnx, in nbunify's converter process (see converter.py), from the program ``paddle.jit.save`` wrote
+    at ``prefix`` to ``target``."""
+    from nbunify.backends.paddle.converter import CONVERTER
+
     program = prefix + (".json" if Path(prefix + ".json").is_file() else ".pdmodel")
+    target = target.resolve()
     target.unlink(missing_ok=True)
-    # The child's environment is its own: paddle2onnx sets POLYGRAPHY_AUTOINSTALL_DEPS=1 there, not in the kernel.
-    done = subprocess.run([sys.executable, "-c", _CONVERTER, program, prefix + ".pdiparams", str(target), str(opset)],
-                          capture_output=True, text=True, cwd=os.path.dirname(prefix))
-    if done.returncode != 0 or not target.is_file():
-        # paddle2onnx logs its errors and calls sys.exit(-1); a crash leaves only the exit status.
-        reason = None if done.returncode >= 0 else RuntimeError(f"the converter died of signal {-done.returncode}")
-        raise _failure(done.stdout + done.stderr, reason)
+    outcome = CONVERTER.convert(program, prefix + ".pdiparams", str(target), opset, os.path.dirname(prefix))
+    if outcome.error or not target.is_file():
+        # paddle2onnx logs its errors and calls sys.exit(-1); a crash leaves only the signal.
+        reason = RuntimeError(f"the converter died of signal {outcome.signal}") if outcome.signal else None
+        raise _failure(outcome.log + "\n" + outcome.error, reason)
 
 
 def framework_version() -> str:
