@@ -6,7 +6,8 @@ import copy
 import weakref
 from typing import Any
 
-#: Caches tied to the original model (its traced call, its training spec): a copy builds its own.
+#: Tied to the original model: its traced call and training spec (caches a copy builds again) and its record of
+#: ONNX values (moved to the copy's own tensors instead of copied).
 _NOT_COPIED = ("_nbunify_traced_call", "_nbunify_train_spec", "_nbunify_onnx_values")
 
 

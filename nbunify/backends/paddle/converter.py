@@ -1,4 +1,4 @@
-"""paddle2onnx in one long-lived child process: the first export pays its start (about 4 s), later ones do not."""
+"""paddle2onnx in one long-lived child process: the first export pays its start (about 3 s), later ones do not."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ home = os.getcwd()
 for line in sys.stdin:
     request = json.loads(line)
     log = os.open(os.path.join(request["folder"], "paddle2onnx.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    saved = os.dup(1), os.dup(2)
-    os.dup2(log, 1), os.dup2(log, 2)
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
     os.chdir(request["folder"])
     error = ""
     try:
@@ -37,9 +38,12 @@ for line in sys.stdin:
     except BaseException:
         error = traceback.format_exc()
     finally:
-        sys.stdout.flush(), sys.stderr.flush()
-        os.dup2(saved[0], 1), os.dup2(saved[1], 2)
-        os.close(log), os.close(saved[0]), os.close(saved[1])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        for descriptor in (log, saved_out, saved_err):
+            os.close(descriptor)
         os.chdir(home)
     answers.write(json.dumps({"error": error}) + "\n")
     answers.flush()

@@ -29,7 +29,7 @@ def export(model: Any, path: str | Path, opset: int | None = None, dynamic_batch
 
     ``example`` (a canonical batch) fixes the input's shape and dtype; without it, the model's spec does. The
     layer is saved as a static program in eval mode (flags restored after), then converted by paddle2onnx, in a
-    child process (see _CONVERTER), at exactly ``opset`` (its automatic opset upgrade is off, so the opset asked
+    child process kept for every export (see converter.py), at exactly ``opset`` (its automatic opset upgrade is off, so the opset asked
     for is the one written). During the export
     nbunify's recurrent layers and nn.LeakyReLU are swapped for equivalents paddle2onnx converts correctly.
     """
